@@ -1,0 +1,44 @@
+"""Tolerant extraction of a discrete move from free text.
+
+Models wrap moves in many ways: ``[bet]``, ``Bet``, ``\\boxed{bet}``, or a paragraph of reasoning that
+mentions several moves before committing to one. The rule, shared by every game: the *last* tagged
+occurrence wins (``[x]`` or ``\\boxed{x}``, case-insensitive); when there is no tag at all, a reply
+that is nothing but the move (give or take quotes, spaces and final punctuation) counts too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_TAG = re.compile(r"\[\s*([^\[\]\n]{1,64}?)\s*\]|\\boxed\{\s*([^{}\n]{1,64}?)\s*\}")
+_BARE_STRIP = " \t\r\n'\"`.!*"
+
+
+def _canonical(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def tagged_moves(text: str) -> list[str]:
+    """Every ``[x]`` / ``\\boxed{x}`` payload in order of appearance, whitespace-normalised."""
+    return [" ".join((m.group(1) or m.group(2) or "").split()) for m in _TAG.finditer(text)]
+
+
+def extract_choice(text: str, choices: Iterable[str]) -> str | None:
+    """The move among ``choices`` that ``text`` commits to, or ``None``.
+
+    ``choices`` are the game's move names without brackets (``"bet"``, ``"4"``); the return value is
+    the matching element of ``choices`` itself, so callers can compare with ``==``.
+    """
+    by_key = {_canonical(choice): choice for choice in choices}
+    for payload in reversed(tagged_moves(text)):
+        found = by_key.get(_canonical(payload))
+        if found is not None:
+            return found
+    return by_key.get(_canonical(text.strip(_BARE_STRIP)))
+
+
+def last_tagged_payload(text: str) -> str | None:
+    """The last ``[x]`` / ``\\boxed{x}`` payload, whatever it says (for error messages)."""
+    moves = tagged_moves(text)
+    return moves[-1] if moves else None

@@ -1,0 +1,60 @@
+"""The built-in env ids. Adding an env means adding one ``EnvEntry`` here (see docs/adding_an_env.md).
+
+Entry points are strings, so registering costs nothing until an env is made.
+"""
+
+from __future__ import annotations
+
+from rlvr.core.registry import EnvEntry, register_env
+
+_GAMES = "rlvr.envs.games"
+_TWO_SEATS = ("player_0", "player_1")
+
+BUILTIN_ENVS: tuple[EnvEntry, ...] = (
+    EnvEntry(
+        id="rlvr/KuhnPoker-v0",
+        entry_point=f"{_GAMES}.kuhn_poker:KuhnPokerEnv",
+        aec_entry_point=f"{_GAMES}.kuhn_poker:KuhnPokerAECEnv",
+        description="Kuhn Poker (J<Q<K, ante 1, bet 1), a match of `rounds` hands; zero-sum, "
+        "chips conserved; match reward +1/-1/0 by chip totals.",
+        roles=_TWO_SEATS,
+        reward_range=(-1.5, 1.0),
+        tags=("game", "two-player", "zero-sum", "imperfect-information", "self-play"),
+    ),
+    EnvEntry(
+        id="rlvr/TicTacToe-v0",
+        entry_point=f"{_GAMES}.tictactoe:TicTacToeEnv",
+        aec_entry_point=f"{_GAMES}.tictactoe:TicTacToeAECEnv",
+        description="TicTacToe on squares 0..8 with moves like [4]; win/draw/loss = +1/0/-1.",
+        roles=_TWO_SEATS,
+        reward_range=(-1.5, 1.0),
+        tags=("game", "two-player", "zero-sum", "perfect-information", "self-play"),
+    ),
+    EnvEntry(
+        id="rlvr/SimpleNegotiation-v0",
+        entry_point=f"{_GAMES}.simple_negotiation:SimpleNegotiationEnv",
+        aec_entry_point=f"{_GAMES}.simple_negotiation:SimpleNegotiationAECEnv",
+        description="Two traders with private resource values exchange offers; reward = change "
+        "in inventory value at one's own prices (general-sum).",
+        roles=_TWO_SEATS,
+        reward_range=(-1.5, 1.0),
+        tags=("game", "two-player", "general-sum", "negotiation", "self-play"),
+    ),
+    EnvEntry(
+        id="rlvr/TextArena-v0",
+        entry_point=f"{_GAMES}.textarena:TextArenaEnv",
+        aec_entry_point=f"{_GAMES}.textarena:TextArenaAECEnv",
+        description="Any installed TextArena game (game='TicTacToe-v0', 'Poker-v0', ...) under the "
+        "rlvr contract: seeded without touching the global `random`, rewards per seat.",
+        roles=_TWO_SEATS,
+        reward_range=(-1.0, 1.0),
+        tags=("game", "adapter", "textarena"),
+        requires=("textarena",),
+    ),
+)
+
+
+def register_gymnasium_envs() -> None:
+    """Register every built-in id with gymnasium and with rlvr's metadata table."""
+    for entry in BUILTIN_ENVS:
+        register_env(entry)

@@ -1,0 +1,1 @@
+"""Two-player games: Kuhn Poker, TicTacToe, Simple Negotiation, and any installed TextArena game."""
