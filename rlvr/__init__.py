@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "list_envs", "make", "make_aec"]
 
 
-def __getattr__(name: str):  # noqa: ANN202 - `typing` is not imported here on purpose
+def __getattr__(name: str):
     if name in ("list_envs", "make", "make_aec"):
         from rlvr.core import registry
 

@@ -14,7 +14,7 @@ import sys
 class _RegisterAfterGymnasiumLoads:
     """A meta-path finder (duck-typed: importing ``importlib.abc`` would cost start-up time)."""
 
-    def find_spec(self, fullname, path, target=None):  # noqa: ANN001, ANN201
+    def find_spec(self, fullname, path, target=None):
         if fullname != "gymnasium":
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
@@ -22,7 +22,7 @@ class _RegisterAfterGymnasiumLoads:
             return spec
         original_exec = spec.loader.exec_module
 
-        def exec_then_register(module):  # noqa: ANN001, ANN202
+        def exec_then_register(module):
             original_exec(module)
             _register_quietly()
 

@@ -70,7 +70,9 @@ def resolve_opponent(game: TurnGame, opponent: Opponent) -> Bot:
         return game.make_bot(name, **options)
     if callable(opponent):
         return _TextSeat(opponent)  # type: ignore[return-value]
-    raise TypeError(f"opponent must be a bot name, (name, options) or a callable str -> str, got {opponent!r}")
+    raise TypeError(
+        f"opponent must be a bot name, (name, options) or a callable str -> str, got {opponent!r}"
+    )
 
 
 def _info(game: TurnGame, role: str, move: MoveResult | None) -> dict[str, Any]:
@@ -144,7 +146,9 @@ class GameEnv(gymnasium.Env[str, str]):
         super().reset(seed=seed)
         self.agent_role = self._choose_seat(seed)
         if options and "seat" in options:
-            self.agent_role = self.game.roles[options["seat"]] if isinstance(options["seat"], int) else options["seat"]
+            self.agent_role = (
+                self.game.roles[options["seat"]] if isinstance(options["seat"], int) else options["seat"]
+            )
         missing = [r for r in self.game.roles if r != self.agent_role and r not in self._opponents]
         if missing:
             raise ValueError(f"no opponent given for seats {missing}")

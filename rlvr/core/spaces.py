@@ -17,8 +17,7 @@ DEFAULT_MAX_LENGTH = 1_000_000
 """Long enough for a reasoning model's whole reply; longer actions are treated as invalid moves."""
 
 _SAMPLE_ALPHABET = (
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 []{}<>\\/.,:;!?-_'\"\n\t"
-    "éüßøΩЖ中文字🙂"
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 []{}<>\\/.,:;!?-_'\"\n\téüßøΩЖ中文字🙂"
 )
 
 

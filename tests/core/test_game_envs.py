@@ -81,7 +81,11 @@ def test_step_after_the_end_asks_for_reset() -> None:
 def test_seat_alternates_with_seed() -> None:
     env = RaceEnv()
     assert [env.reset(seed=s)[1]["role"] for s in range(4)] == [
-        "player_0", "player_1", "player_0", "player_1"]
+        "player_0",
+        "player_1",
+        "player_0",
+        "player_1",
+    ]
 
 
 def test_text_opponent_sees_rules_first() -> None:
