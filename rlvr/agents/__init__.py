@@ -1,0 +1,1 @@
+"""Policies: scripted bots live with their games; LLM backends arrive here."""

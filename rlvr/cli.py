@@ -1,0 +1,172 @@
+"""``rlvr``: list the envs, play one in the terminal, or pit scripted bots against each other.
+
+    rlvr list [--tag game] [--json]
+    rlvr play rlvr/TicTacToe-v0 --opponent optimal --seed 3          # you against a bot
+    rlvr play rlvr/KuhnPoker-v0 --agent optimal --episodes 500       # bot against bot, with a summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from rlvr.core.registry import get_entry, list_envs
+
+
+def _parse_env_args(pairs: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values are read as JSON when they parse (``rounds=5``), else as text."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"rlvr: --env-arg expects key=value, got {pair!r}")
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
+    return options
+
+
+def _bot_spec(name: str, alpha: float | None) -> str | tuple[str, dict[str, Any]]:
+    return (name, {"alpha": alpha}) if alpha is not None else name
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    entries = list_envs(tag=args.tag)
+    if args.json:
+        print(json.dumps([entry.as_dict() for entry in entries], indent=2))
+        return 0
+    table = Table(title="rlvr environments")
+    table.add_column("id", no_wrap=True)
+    table.add_column("seats", justify="right")
+    table.add_column("reward", no_wrap=True)
+    table.add_column("tags", overflow="fold")
+    table.add_column("description", overflow="fold", ratio=1)
+    for entry in entries:
+        low, high = entry.reward_range
+        tags = ", ".join(tag for tag in entry.tags if tag != "game")
+        table.add_row(entry.id, str(len(entry.roles)), f"[{low:g}, {high:g}]", tags, entry.description)
+    console.print(table)
+    return 0
+
+
+def _play_human(args: argparse.Namespace, console: Console, env_kwargs: dict[str, Any]) -> int:
+    import gymnasium
+
+    entry = get_entry(args.env_id)
+    opponent = _bot_spec(args.opponent, args.alpha)
+    env = gymnasium.make(entry.id, opponent=opponent, seat=args.seat, **env_kwargs)
+    observation, info = env.reset(seed=args.seed)
+    console.rule(f"{entry.id} - you are {info.get('role', 'the agent')}")
+    console.print(info.get("instructions", ""), markup=False)
+    total = 0.0
+    while True:
+        console.rule()
+        console.print(observation, markup=False)
+        if "legal_actions" in info:
+            console.print(f"Legal moves: {', '.join(info['legal_actions'])}", markup=False)
+        try:
+            action = input("your move> ")
+        except EOFError:
+            console.print("\nInput closed; leaving the game.")
+            return 1
+        observation, reward, terminated, truncated, info = env.step(action)
+        total += float(reward)
+        if terminated or truncated:
+            console.rule("game over")
+            console.print(observation, markup=False)
+            console.print(f"Your reward: {total:+g}   metrics: {info.get('metrics', {})}", markup=False)
+            return 0
+
+
+def _play_bots(args: argparse.Namespace, console: Console, env_kwargs: dict[str, Any]) -> int:
+    from rlvr.core.records import write_jsonl
+    from rlvr.runners.matches import play_match, summarise
+
+    entry = get_entry(args.env_id)
+    if entry.aec_entry_point is None:
+        raise SystemExit(f"rlvr: {entry.id} is single-agent; bot matches need a multi-seat env")
+    agent_seat = entry.roles[args.seat] if args.seat is not None else None
+    trajectories = []
+    for episode in range(args.episodes):
+        seed = args.seed + episode
+        seat = agent_seat or entry.roles[episode % len(entry.roles)]
+        bots = {role: _bot_spec(args.opponent, args.alpha) for role in entry.roles}
+        bots[seat] = args.agent
+        trajectory = play_match(entry.id, bots, seed=seed, env_kwargs=env_kwargs)
+        trajectory.metadata["agent_seat"] = seat
+        trajectories.append(trajectory)
+    if args.out:
+        write_jsonl(args.out, trajectories)
+    table = Table(title=f"{entry.id}: {args.agent} vs {args.opponent}, {args.episodes} episodes (95% CI)")
+    table.add_column("seat")
+    table.add_column("played by")
+    columns = ("return", "win", "draw", "loss", "invalid_move")
+    for column in columns:
+        table.add_column(column, justify="right")
+    per_seat = {
+        (role, who): [t for t in trajectories if (t.metadata["agent_seat"] == role) == (who == args.agent)]
+        for role in entry.roles
+        for who in dict.fromkeys((args.agent, args.opponent))
+    }
+    for (role, who), group in per_seat.items():
+        for summary in summarise(group):
+            if summary.role != role:
+                continue
+            cells = [
+                f"{summary.means.get(c, float('nan')):+.3f} ± {summary.half_widths.get(c, 0.0):.3f}"
+                for c in columns
+            ]
+            table.add_row(role, f"{who} ({summary.episodes})", *cells)
+    console.print(table)
+    return 0
+
+
+def cmd_play(args: argparse.Namespace, console: Console) -> int:
+    env_kwargs = _parse_env_args(args.env_arg)
+    if args.agent == "human":
+        return _play_human(args, console, env_kwargs)
+    return _play_bots(args, console, env_kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlvr", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="table of registered envs")
+    listing.add_argument("--tag", help="only envs with this tag (game, zero-sum, ...)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=cmd_list)
+
+    play = commands.add_parser("play", help="play an env in the terminal, or bots against bots")
+    play.add_argument("env_id", help="e.g. rlvr/KuhnPoker-v0")
+    play.add_argument("--agent", default="human", help="'human' (default) or a bot name: random, optimal, ...")
+    play.add_argument("--opponent", default="random", help="bot for the other seats (default: random)")
+    play.add_argument("--alpha", type=float, help="Kuhn Poker: alpha of the Nash bots")
+    play.add_argument("--seat", type=int, help="the agent's seat index (default: alternate)")
+    play.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
+    play.add_argument("--episodes", type=int, default=1, help="bot matches: how many episodes")
+    play.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE", help="env option")
+    play.add_argument("--out", help="bot matches: write trajectories to this JSONL file")
+    play.set_defaults(handler=cmd_play)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    try:
+        return int(args.handler(args, console))
+    except (KeyError, ValueError, TypeError, ImportError) as error:
+        console.print(f"[red]rlvr: {error}[/red]")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Execution sandboxes for model-written code (local, docker, e2b)."""
