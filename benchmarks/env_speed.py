@@ -60,7 +60,9 @@ def ours_gym(env_id: str, **kwargs: object) -> Callable[[int], int]:
         steps = 0
         while True:
             legal = info["legal_actions"]
-            _observation, _reward, terminated, truncated, info = env.step(legal[int(rng.integers(len(legal)))])
+            _observation, _reward, terminated, truncated, info = env.step(
+                legal[int(rng.integers(len(legal)))]
+            )
             steps += 2  # the agent's move and the bot's reply are both env steps
             if terminated or truncated:
                 return steps
@@ -110,7 +112,8 @@ def main() -> None:
         rows.append((game, theirs, aec, single))
     print(f"{'game':<10} {'TextArena':>12} {'rlvr AEC':>12} {'rlvr gym':>12} {'AEC/TA':>8} {'gym/TA':>8}")
     for game, theirs, aec, single in rows:
-        print(f"{game:<10} {theirs:>12,.0f} {aec:>12,.0f} {single:>12,.0f} {aec / theirs:>8.2f} {single / theirs:>8.2f}")
+        rates = f"{theirs:>12,.0f} {aec:>12,.0f} {single:>12,.0f}"
+        print(f"{game:<10} {rates} {aec / theirs:>8.2f} {single / theirs:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """``rlvr``: list the envs, play one in the terminal, or pit scripted bots against each other.
 
-    rlvr list [--tag game] [--json]
-    rlvr play rlvr/TicTacToe-v0 --opponent optimal --seed 3          # you against a bot
-    rlvr play rlvr/KuhnPoker-v0 --agent optimal --episodes 500       # bot against bot, with a summary
+rlvr list [--tag game] [--json]
+rlvr play rlvr/TicTacToe-v0 --opponent optimal --seed 3          # you against a bot
+rlvr play rlvr/KuhnPoker-v0 --agent optimal --episodes 500       # bot against bot, with a summary
 """
 
 from __future__ import annotations
@@ -146,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = commands.add_parser("play", help="play an env in the terminal, or bots against bots")
     play.add_argument("env_id", help="e.g. rlvr/KuhnPoker-v0")
-    play.add_argument("--agent", default="human", help="'human' (default) or a bot name: random, optimal, ...")
+    play.add_argument(
+        "--agent", default="human", help="'human' (default) or a bot name: random, optimal, ..."
+    )
     play.add_argument("--opponent", default="random", help="bot for the other seats (default: random)")
     play.add_argument("--alpha", type=float, help="Kuhn Poker: alpha of the Nash bots")
     play.add_argument("--seat", type=int, help="the agent's seat index (default: alternate)")

@@ -116,7 +116,7 @@ def _hostile_strings(rng: np.random.Generator, count: int) -> list[str]:
         "[-1]",
         "[4.0]",
     ]
-    alphabet = list("[]{}\\/<>:-0123456789 betcallfoldcheckOfferAcceptDeny\n\t") + ["🙂", "\x00", "é"]
+    alphabet = [*list("[]{}\\/<>:-0123456789 betcallfoldcheckOfferAcceptDeny\n\t"), "🙂", "\x00", "é"]
     strings = list(fixed)
     while len(strings) < count:
         kind = int(rng.integers(3))
@@ -126,7 +126,11 @@ def _hostile_strings(rng: np.random.Generator, count: int) -> list[str]:
         elif kind == 1:
             strings.append(bytes(rng.integers(0, 256, size=length, dtype=np.uint8)).decode("latin-1"))
         else:
-            strings.append("".join(chr(int(c)) for c in rng.integers(1, 0x10FFFF, size=length) if not 0xD800 <= c < 0xE000))
+            strings.append(
+                "".join(
+                    chr(int(c)) for c in rng.integers(1, 0x10FFFF, size=length) if not 0xD800 <= c < 0xE000
+                )
+            )
     return strings[:count]
 
 

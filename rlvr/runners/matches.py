@@ -37,7 +37,7 @@ def play_match(
     bot_rng = np.random.default_rng([seed, 1])
     trajectory = Trajectory(env_id=env_id, episode_id=f"{env_id}#seed={seed}", seed=seed)
     for role in env.agent_iter():
-        observation, reward, terminated, truncated, info = env.last()
+        observation, _reward, terminated, truncated, info = env.last()
         if terminated or truncated:
             trajectory.returns[role] = float(env.game.returns()[role])
             trajectory.metrics[role] = dict(info.get("metrics", {}))

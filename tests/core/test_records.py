@@ -47,7 +47,8 @@ def test_trajectory_survives_a_json_round_trip(observation, action, reward, logp
 def test_jsonl_file_round_trip_keeps_unpaired_surrogates(tmp_path) -> None:
     odd = "bet \ud800 \U0001f642 \x00"
     trajectories = [
-        Trajectory("rlvr/X-v0", f"ep-{i}", i, [_turn(odd, odd, 1.0, [-0.5])], {"agent": 1.0}) for i in range(3)
+        Trajectory("rlvr/X-v0", f"ep-{i}", i, [_turn(odd, odd, 1.0, [-0.5])], {"agent": 1.0})
+        for i in range(3)
     ]
     path = tmp_path / "t.jsonl"
     assert write_jsonl(path, trajectories) == 3
