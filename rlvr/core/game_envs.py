@@ -117,11 +117,8 @@ class GameEnv(gymnasium.Env[str, str]):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.game = self.game_class(**game_options)
         roles = self.game.roles
-        if isinstance(seat, int) and not 0 <= seat < len(roles):
-            raise ValueError(f"seat index {seat} out of range for roles {roles}")
-        if isinstance(seat, str) and seat not in roles:
-            raise ValueError(f"unknown seat {seat!r}; roles are {roles}")
         self._seat_choice = seat
+        self._choose_seat(0, seat)  # validate early: a bad seat should fail at construction
         opponents = opponent if isinstance(opponent, dict) else dict.fromkeys(roles, opponent)
         self._opponents = {role: resolve_opponent(self.game, opp) for role, opp in opponents.items()}
         self.render_mode = render_mode
@@ -131,12 +128,17 @@ class GameEnv(gymnasium.Env[str, str]):
         self.agent_role = roles[0]
         self._bot_rng = np.random.default_rng(0)
 
-    def _choose_seat(self, seed: int | None) -> str:
+    def _choose_seat(self, seed: int | None, requested: int | str | None) -> str:
         roles = self.game.roles
-        if isinstance(self._seat_choice, str):
-            return self._seat_choice
-        if isinstance(self._seat_choice, int):
-            return roles[self._seat_choice]
+        choice = self._seat_choice if requested is None else requested
+        if isinstance(choice, int):
+            if not 0 <= choice < len(roles):
+                raise ValueError(f"seat index {choice} out of range for roles {roles}")
+            return roles[choice]
+        if isinstance(choice, str):
+            if choice not in roles:
+                raise ValueError(f"unknown seat {choice!r}; roles are {roles}")
+            return choice
         index = seed % len(roles) if seed is not None else int(self.np_random.integers(len(roles)))
         return roles[index]
 
@@ -144,17 +146,14 @@ class GameEnv(gymnasium.Env[str, str]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
-        self.agent_role = self._choose_seat(seed)
-        if options and "seat" in options:
-            self.agent_role = (
-                self.game.roles[options["seat"]] if isinstance(options["seat"], int) else options["seat"]
-            )
+        self.agent_role = self._choose_seat(seed, (options or {}).get("seat"))
         missing = [r for r in self.game.roles if r != self.agent_role and r not in self._opponents]
         if missing:
             raise ValueError(f"no opponent given for seats {missing}")
         self.game.reset(_seed_from(self.np_random))
         self._bot_rng = _seed_from(self.np_random)
         self._reward_so_far = 0.0
+        self._outcome_delivered = False
         self._play_opponents()
         observation = self.game.take_messages(self.agent_role)
         info = _info(self.game, self.agent_role, None)
@@ -166,14 +165,23 @@ class GameEnv(gymnasium.Env[str, str]):
         while not game.is_over and game.current_role != self.agent_role:
             role = game.current_role
             assert role is not None
-            game.act(self._opponents[role](game, role, self._bot_rng))
+            text, unusable = coerce_action(
+                self._opponents[role](game, role, self._bot_rng), self.max_action_length
+            )
+            game.act(text, rejected=unusable)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        move: MoveResult | None = None
         if self.game.is_over:
-            raise GameOverError("The episode has ended; call reset() before step().")
-        text, unusable = coerce_action(action, self.max_action_length)
-        move = self.game.act(text, rejected=unusable)
-        self._play_opponents()
+            if self._outcome_delivered:
+                raise GameOverError("The episode has ended; call reset() before step().")
+            # The opponents ended the game before the agent's first move (a text opponent's
+            # forfeit, say). gymnasium cannot terminate inside reset, so this step reports it.
+        else:
+            text, unusable = coerce_action(action, self.max_action_length)
+            move = self.game.act(text, rejected=unusable)
+            self._play_opponents()
+        self._outcome_delivered = self.game.is_over
         final = self.game.returns()[self.agent_role] if self.game.is_over else 0.0
         reward = final - self._reward_so_far
         self._reward_so_far = final

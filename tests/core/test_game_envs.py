@@ -117,3 +117,29 @@ def test_same_seed_same_episode() -> None:
         return trace
 
     assert run(5) == run(5)
+
+
+def test_opponent_forfeit_before_the_agent_moves_is_reported_by_the_first_step() -> None:
+    env = RaceEnv(seat=0, opponent=lambda observation: "I refuse to play")
+    seed = next(s for s in range(50) if env.reset(seed=s)[1]["player"] is None)
+    _, info = env.reset(seed=seed)
+    assert info["metrics"]["forfeit"] == 0.0 and info["player"] is None
+    _, reward, terminated, truncated, info = env.step("[1]")
+    assert (reward, terminated, truncated) == (0.5, True, False)
+    with pytest.raises(GameOverError):
+        env.step("[1]")
+
+
+def test_reset_options_can_pick_the_seat() -> None:
+    env = RaceEnv()
+    assert env.reset(seed=0, options={"seat": "player_1"})[1]["role"] == "player_1"
+    assert env.reset(seed=1, options={"seat": 0})[1]["role"] == "player_0"
+    with pytest.raises(ValueError, match="unknown seat"):
+        env.reset(seed=0, options={"seat": "dealer"})
+
+
+def test_non_text_opponent_output_is_coerced() -> None:
+    env = RaceEnv(seat=0, opponent=lambda observation: 2)  # type: ignore[arg-type,return-value]
+    env.reset(seed=0)
+    _, _, terminated, _, info = env.step("[1]")
+    assert not info["invalid_action"]
