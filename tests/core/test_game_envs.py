@@ -141,5 +141,6 @@ def test_reset_options_can_pick_the_seat() -> None:
 def test_non_text_opponent_output_is_coerced() -> None:
     env = RaceEnv(seat=0, opponent=lambda observation: 2)  # type: ignore[arg-type,return-value]
     env.reset(seed=0)
-    _, _, terminated, _, info = env.step("[1]")
-    assert not info["invalid_action"]
+    env.step("[1]")
+    assert env.game.invalid_moves("player_1") == 0
+    assert any(event.text.startswith("player_1 added 2") for event in env.game.transcript)

@@ -1,0 +1,244 @@
+"""Kuhn Poker as a ``TurnGame``: a match of several hands with alternating first player.
+
+The hand itself is ``rules``; this module deals cards, keeps the chip count over the match, words
+the messages each seat sees, and turns the final chip totals into the match reward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rlvr.core.game import Bot, TurnGame
+from rlvr.core.parsing import extract_choice
+from rlvr.envs.games.kuhn_poker.bots import nash_bot
+from rlvr.envs.games.kuhn_poker.rules import (
+    ANTE,
+    BET_SIZE,
+    CARD_NAMES,
+    MOVES,
+    Move,
+    bet_pending,
+    card_name,
+    contributions,
+    hand_result,
+    legal_moves,
+    moves_of,
+    play,
+)
+from rlvr.envs.games.kuhn_poker.strategy import DEFAULT_ALPHA
+
+_VERBS: dict[Move, str] = {"check": "checks", "bet": "bets", "call": "calls", "fold": "folds"}
+_NASH_BOT_NAMES = ("optimal", "nash")
+
+
+@dataclass(frozen=True)
+class HandRecord:
+    """One finished hand: who opened, who held what, what was played, and the chips it moved."""
+
+    first_role: str
+    cards: dict[str, int]
+    history: str
+    chip_changes: dict[str, int]
+
+
+def _signed(chips: int) -> str:
+    return f"{chips:+d}"
+
+
+class KuhnPoker(TurnGame):
+    """A match of ``rounds`` hands of Kuhn Poker (Kuhn 1950) between ``player_0`` and ``player_1``.
+
+    ``player_0`` acts first in hand 1 and the first seat alternates from then on, so over an even
+    number of hands neither seat has the positional edge (the first player's game value is -1/18).
+
+    State that bots may read is public: ``public_history()`` and ``position_of(role)`` for anybody,
+    ``card_of(role)`` for the seat's own card only. ``cards``, ``completed_hands`` and ``render()``
+    hold private information and are for tests and spectators.
+    """
+
+    name: ClassVar[str] = "KuhnPoker"
+    bots: ClassVar[dict[str, Bot]] = {
+        **TurnGame.bots,
+        "optimal": nash_bot(DEFAULT_ALPHA),
+    }
+    """``"optimal"`` plays Nash with alpha = 1/6 (``make_bot`` also knows it as ``"nash"`` and takes
+    ``alpha``); listed once so that loops over the bots do not play it twice."""
+
+    def __init__(self, rounds: int = 3, **base_options: Any) -> None:
+        # SPIRAL truncates at 50 turns; a hand takes up to 3 moves, so long matches need more room.
+        base_options.setdefault("max_turns", max(50, 3 * int(rounds)))
+        super().__init__(**base_options)
+        if rounds < 1:
+            raise ValueError(f"rounds must be >= 1, got {rounds}")
+        self.rounds = int(rounds)
+        self.hand_number = 0
+        self.first_role = self.roles[0]
+        self.cards: dict[str, int] = {}
+        self.history = ""
+        self.chips: dict[str, int] = dict.fromkeys(self.roles, 0)
+        self.completed_hands: list[HandRecord] = []
+
+    # ----------------------------------------------------------------- what seats may see
+    def card_of(self, role: str) -> int:
+        """``role``'s card in the current hand (0 = J, 1 = Q, 2 = K)."""
+        return self.cards[role]
+
+    def public_history(self) -> str:
+        """The current hand's action codes (see ``rules``): ``""``, ``"c"``, ``"b"``, ``"cb"``, ..."""
+        return self.history
+
+    def position_of(self, role: str) -> int:
+        """0 if ``role`` acts first in the current hand, 1 if second."""
+        return 0 if role == self.first_role else 1
+
+    def _other(self, role: str) -> str:
+        return self.roles[1 - self.roles.index(role)]
+
+    # ----------------------------------------------------------------- TurnGame hooks
+    def instructions(self, role: str) -> str:
+        if self.invalid_retries:
+            on_invalid = (
+                f"is refused and you may try again ({self.invalid_retries} time(s) per match); "
+                "after that it forfeits the match"
+            )
+        else:
+            on_invalid = "forfeits the match"
+        return (
+            f"You are {role} in a match of {self.rounds} hand(s) of Kuhn Poker against "
+            f"{self._other(role)}.\n\n"
+            "Rules:\n"
+            "- The deck has three cards: J < Q < K. Each hand, both players ante "
+            f"{ANTE} chip into the pot and get one card, which only its holder sees.\n"
+            f"- {self.roles[0]} acts first in hand 1; the first player alternates every hand.\n"
+            f"- With no bet pending: [check], or [bet] (put {BET_SIZE} more chip in the pot).\n"
+            f"- Facing a bet: [call] (put {BET_SIZE} chip in to match it), or [fold] (give up the pot).\n"
+            "- The hand ends after check-check or a call (showdown: the higher card takes the pot) or "
+            "a fold (the bettor takes the pot). So a called showdown wins or loses 2 chips; an "
+            "unbet showdown or a fold, 1 chip.\n\n"
+            "Move format: write your move in square brackets, e.g. [bet]. \\boxed{bet} or the bare "
+            "word alone also work; if your reply names several moves in tags, the last one counts.\n"
+            f"An illegal or unreadable move {on_invalid}: reward {self.invalid_penalty:+g} for you, "
+            f"{self.invalid_reward_others:+g} for your opponent.\n\n"
+            f"Reward: after hand {self.rounds}, +1 if you have won more chips than your opponent, "
+            "-1 if fewer, 0 if the chips are level."
+        )
+
+    def _setup(self) -> None:
+        self.hand_number = 0
+        self.chips = dict.fromkeys(self.roles, 0)
+        self.completed_hands = []
+        self._deal_hand()
+
+    def _legal_actions(self) -> list[str]:
+        return [f"[{move}]" for move in legal_moves(self.history)]
+
+    def _play(self, text: str) -> str | None:
+        role = self.current_role
+        assert role is not None
+        legal = ", ".join(self._legal_actions())
+        choice = extract_choice(text, MOVES)
+        if choice is None:
+            return f"No move found; write one of [check], [bet], [call], [fold]. Legal moves: {legal}."
+        if choice not in legal_moves(self.history):
+            why = "a bet is pending" if bet_pending(self.history) else "no bet is pending"
+            return f"[{choice}] is not legal now: {why}. Legal moves: {legal}."
+        self.history = play(self.history, choice)
+        pot = "" if choice == "fold" else f" (pot: {sum(contributions(self.history))})"
+        self.tell(f"{role} {_VERBS[choice]}{pot}.")
+        first_net = hand_result(self._deal(), self.history)
+        if first_net is None:
+            self.current_role = self._other(role)
+            self._prompt_mover()
+        else:
+            self._settle(first_net)
+        return None
+
+    def _role_metrics(self, role: str) -> dict[str, float]:
+        return {
+            "chip_diff": float(self.chips[role] - self.chips[self._other(role)]),
+            "hands_played": float(len(self.completed_hands)),
+        }
+
+    def make_bot(self, name: str, **options: Any) -> Bot:
+        """As the base, plus ``alpha`` in [0, 1/3] for ``"optimal"`` / ``"nash"`` (default 1/6)."""
+        if name not in _NASH_BOT_NAMES:
+            return super().make_bot(name, **options)
+        unknown = set(options) - {"alpha"}
+        if unknown:
+            raise TypeError(f"bot {name!r} of {self.name} takes only alpha, got {sorted(unknown)}")
+        return nash_bot(options.get("alpha", DEFAULT_ALPHA))
+
+    def render(self) -> str:
+        if self.hand_number == 0:
+            return "Kuhn Poker: no hand dealt yet; call reset()."
+        cards = ", ".join(f"{role} {card_name(card)}" for role, card in self.cards.items())
+        played = ", ".join(moves_of(self.history)) or "no moves yet"
+        lines = [
+            f"Kuhn Poker, hand {self.hand_number} of {self.rounds} ({self.first_role} first)",
+            f"Cards: {cards}",
+            f"Moves: {played}",
+            f"Chips: {self._chip_totals()}",
+        ]
+        if self.is_over:
+            lines.append(f"Over: {self.end_reason}")
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- the match
+    def _deal(self) -> tuple[int, int]:
+        """The current cards as (first player's, second player's), the order ``rules`` expects."""
+        return self.cards[self.first_role], self.cards[self._other(self.first_role)]
+
+    def _chip_totals(self) -> str:
+        return ", ".join(f"{role} {_signed(chips)}" for role, chips in self.chips.items())
+
+    def _deal_hand(self) -> None:
+        self.hand_number += 1
+        self.first_role = self.roles[(self.hand_number - 1) % 2]
+        dealt = self.rng.choice(len(CARD_NAMES), size=2, replace=False)
+        self.cards = {role: int(card) for role, card in zip(self.roles, dealt, strict=True)}
+        self.history = ""
+        self.current_role = self.first_role
+        self.tell(
+            f"Hand {self.hand_number} of {self.rounds}. Both players ante {ANTE} chip "
+            f"(pot: {2 * ANTE}). {self.first_role} acts first."
+        )
+        for role in self.roles:
+            self.tell(f"Your card: {card_name(self.cards[role])}.", to=role)
+        self._prompt_mover()
+
+    def _prompt_mover(self) -> None:
+        assert self.current_role is not None
+        self.tell(f"Your move. Legal moves: {', '.join(self._legal_actions())}.", to=self.current_role)
+
+    def _settle(self, first_net: int) -> None:
+        first = self.first_role
+        changes = {first: first_net, self._other(first): -first_net}
+        for role, change in changes.items():
+            self.chips[role] += change
+        winner = max(changes, key=lambda role: changes[role])
+        pot = sum(contributions(self.history))
+        showdown = ""
+        if not self.history.endswith("f"):  # folded cards stay hidden, as at a real table
+            shown = ", ".join(f"{role} has {card_name(card)}" for role, card in self.cards.items())
+            showdown = f"Showdown: {shown}. "
+        self.tell(
+            f"{showdown}{winner} wins the pot of {pot} chips ({_signed(changes[winner])}). "
+            f"Chip totals: {self._chip_totals()}."
+        )
+        self.completed_hands.append(HandRecord(first, dict(self.cards), self.history, changes))
+        if self.hand_number < self.rounds:
+            self._deal_hand()
+        else:
+            self._finish_match()
+
+    def _finish_match(self) -> None:
+        first, second = self.roles
+        lead = self.chips[first] - self.chips[second]
+        if lead == 0:
+            returns, verdict = {first: 0.0, second: 0.0}, "the match is a draw"
+        else:
+            winner = first if lead > 0 else second
+            returns = {winner: 1.0, self._other(winner): -1.0}
+            verdict = f"{winner} wins the match"
+        self.finish(returns, f"After {self.rounds} hand(s), chip totals: {self._chip_totals()}; {verdict}.")
