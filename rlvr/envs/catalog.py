@@ -5,6 +5,8 @@ Entry points are strings, so registering costs nothing until an env is made.
 
 from __future__ import annotations
 
+import math
+
 from rlvr.core.registry import EnvEntry, register_env
 
 _GAMES = "rlvr.envs.games"
@@ -47,7 +49,8 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         description="Any installed TextArena game (game='TicTacToe-v0', 'Poker-v0', ...) under the "
         "rlvr contract: seeded without touching the global `random`, rewards per seat.",
         roles=_TWO_SEATS,
-        reward_range=(-1.0, 1.0),
+        # Passed through unchanged: most games pay -1/0/+1, but TextArena 0.7.4's Poker-v0 can pay 3.
+        reward_range=(-math.inf, math.inf),
         tags=("game", "adapter", "textarena"),
         requires=("textarena",),
     ),
