@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -44,10 +44,10 @@ class MoveResult:
     reason: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class TranscriptEvent:
     kind: str  # "message" | "move" | "end"
-    role: str | None
+    role: str | None  # the mover, the recipients ("*" for everybody), or None for "end"
     text: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -60,12 +60,6 @@ class _Outcome:
     reason: str
     truncated: bool = False
     offender: str | None = None
-
-
-@dataclass
-class _SeatState:
-    inbox: list[str] = field(default_factory=list)
-    invalid_moves: int = 0
 
 
 def random_legal_bot(game: TurnGame, role: str, rng: np.random.Generator) -> str:
@@ -108,7 +102,8 @@ class TurnGame(abc.ABC):
         self.current_role: str | None = None
         self.turn = 0
         self.transcript: list[TranscriptEvent] = []
-        self._seats: dict[str, _SeatState] = {}
+        self._inboxes: dict[str, list[str]] = {}
+        self._invalid_counts: dict[str, int] = {}
         self._outcome: _Outcome | None = None
         self.rng: np.random.Generator = np.random.default_rng(0)
 
@@ -159,7 +154,8 @@ class TurnGame(abc.ABC):
         self.rng = rng
         self.turn = 0
         self.transcript = []
-        self._seats = {role: _SeatState() for role in self.roles}
+        self._inboxes = {role: [] for role in self.roles}
+        self._invalid_counts = dict.fromkeys(self.roles, 0)
         self._outcome = None
         self.current_role = self.roles[0]
         self._setup()
@@ -202,11 +198,10 @@ class TurnGame(abc.ABC):
         return MoveResult(role=role, valid=reason is None, reason=reason)
 
     def _handle_invalid(self, role: str, reason: str) -> None:
-        seat = self._seats[role]
-        seat.invalid_moves += 1
+        self._invalid_counts[role] += 1
         if not self.penalize_invalid_moves or self._outcome is not None:
             return
-        retries_left = self.invalid_retries - seat.invalid_moves + 1
+        retries_left = self.invalid_retries - self._invalid_counts[role] + 1
         if retries_left > 0:
             self.tell(
                 f"Invalid move: {reason} Please try again ({retries_left} "
@@ -244,18 +239,23 @@ class TurnGame(abc.ABC):
     # ----------------------------------------------------------------- messages
     def tell(self, message: str, to: str | Sequence[str] | None = None) -> None:
         """Queue ``message`` for one seat, several, or (``to=None``) all of them."""
-        targets = self.roles if to is None else ((to,) if isinstance(to, str) else tuple(to))
+        if to is None:
+            for inbox in self._inboxes.values():
+                inbox.append(message)
+            self.transcript.append(TranscriptEvent("message", "*", message))
+            return
+        targets = (to,) if isinstance(to, str) else tuple(to)
         for role in targets:
-            self._seats[role].inbox.append(message)
+            self._inboxes[role].append(message)
         self.transcript.append(TranscriptEvent("message", ",".join(targets), message))
 
     def pending_messages(self, role: str) -> str:
-        return "\n".join(self._seats[role].inbox)
+        return "\n".join(self._inboxes[role])
 
     def take_messages(self, role: str) -> str:
         """Everything queued for ``role`` since it last took its messages, then clear the queue."""
         text = self.pending_messages(role)
-        self._seats[role].inbox.clear()
+        self._inboxes[role].clear()
         return text
 
     # ----------------------------------------------------------------- results
@@ -266,7 +266,7 @@ class TurnGame(abc.ABC):
         return dict(self._outcome.returns)
 
     def invalid_moves(self, role: str) -> int:
-        return self._seats[role].invalid_moves if self._seats else 0
+        return self._invalid_counts.get(role, 0)
 
     def metrics(self, role: str) -> dict[str, float]:
         """Leaderboard numbers for ``role``; empty until the game is over."""
@@ -281,7 +281,7 @@ class TurnGame(abc.ABC):
             "win": float(decided and mine > best_other),
             "loss": float(decided and mine < best_other),
             "draw": float(decided and mine == best_other),
-            "invalid_move": float(self._seats[role].invalid_moves > 0),
+            "invalid_move": float(self._invalid_counts[role] > 0),
             "forfeit": float(self._outcome.offender == role),
             "truncated": float(self._outcome.truncated),
             "turns": float(self.turn),

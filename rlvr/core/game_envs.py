@@ -76,17 +76,20 @@ def resolve_opponent(game: TurnGame, opponent: Opponent) -> Bot:
 
 
 def _info(game: TurnGame, role: str, move: MoveResult | None) -> dict[str, Any]:
+    mine = move is not None and move.role == role
+    mover = game.current_role
     info: dict[str, Any] = {
         "turn": game.turn,
-        "player": game.current_role,
+        "player": mover,
         "role": role,
-        "invalid_action": bool(move is not None and not move.valid and move.role == role),
-        "invalid_reason": move.reason if move is not None and move.role == role else None,
-        "metrics": game.metrics(role),
+        "invalid_action": mine and not move.valid,  # type: ignore[union-attr]
+        "invalid_reason": move.reason if mine else None,  # type: ignore[union-attr]
+        "metrics": game.metrics(role) if game.is_over else {},
     }
-    legal = game.legal_actions() if game.current_role == role else None
-    if legal is not None:
-        info["legal_actions"] = legal
+    if mover == role:
+        legal = game.legal_actions()
+        if legal is not None:
+            info["legal_actions"] = legal
     return info
 
 
@@ -249,7 +252,7 @@ class GameAECEnv(AECEnv):
             self._np_random = np.random.default_rng(seed)
         self.agents = list(self.possible_agents)
         self._reset_bookkeeping()
-        self.game.reset(_seed_from(self._np_random))
+        self.game.reset(self._np_random)
         self._paid = dict.fromkeys(self.agents, 0.0)
         for agent in self.agents:
             self.infos[agent] = _info(self.game, agent, None)
@@ -264,25 +267,29 @@ class GameAECEnv(AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
+        game = self.game
         self._cumulative_rewards[agent] = 0.0
-        self.game.take_messages(agent)
+        game.take_messages(agent)
         text, unusable = coerce_action(action, self.max_action_length)
-        move = self.game.act(text, rejected=unusable)
-        final = self.game.returns()
-        for seat in self.agents:
-            paid_now = final[seat] - self._paid[seat] if self.game.is_over else 0.0
-            self._paid[seat] += paid_now
-            self.rewards[seat] = paid_now
-            self.infos[seat] = _info(self.game, seat, move)
-            self.terminations[seat] = self.game.is_over and not self.game.is_truncated
-            self.truncations[seat] = self.game.is_truncated
-        self._accumulate_rewards()
-        if self.game.is_over:
+        move = game.act(text, rejected=unusable)
+        if game.is_over:
+            final = game.returns()
+            for seat in self.agents:
+                self.rewards[seat] = final[seat] - self._paid[seat]
+                self._paid[seat] = final[seat]
+                self.infos[seat] = _info(game, seat, move)
+                self.terminations[seat] = not game.is_truncated
+                self.truncations[seat] = game.is_truncated
+            self._accumulate_rewards()
             # Dead agents are removed one by one through _was_dead_step, starting with the mover.
             self.agent_selection = agent
         else:
-            assert self.game.current_role is not None
-            self.agent_selection = self.game.current_role
+            # Rewards only arrive at the end, so mid-game only the infos change.
+            for seat in self.agents:
+                self.rewards[seat] = 0.0
+                self.infos[seat] = _info(game, seat, move)
+            assert game.current_role is not None
+            self.agent_selection = game.current_role
         if self.render_mode == "human":
             self.render()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _TAG = re.compile(r"\[\s*([^\[\]\n]{1,64}?)\s*\]|\\boxed\{\s*([^{}\n]{1,64}?)\s*\}")
 _BARE_STRIP = " \t\r\n'\"`.!*"
@@ -17,6 +18,12 @@ _BARE_STRIP = " \t\r\n'\"`.!*"
 
 def _canonical(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+@lru_cache(maxsize=256)
+def _choice_map(choices: tuple[str, ...]) -> dict[str, str]:
+    """Canonical spelling -> move; games pass the same few tuples on every move, so cache them."""
+    return {_canonical(choice): choice for choice in choices}
 
 
 def tagged_moves(text: str) -> list[str]:
@@ -30,7 +37,10 @@ def extract_choice(text: str, choices: Iterable[str]) -> str | None:
     ``choices`` are the game's move names without brackets (``"bet"``, ``"4"``); the return value is
     the matching element of ``choices`` itself, so callers can compare with ``==``.
     """
-    by_key = {_canonical(choice): choice for choice in choices}
+    by_key = _choice_map(choices if isinstance(choices, tuple) else tuple(choices))
+    if len(text) <= 66 and text[:1] == "[" and text[-1:] == "]" and text.count("[") == text.count("]") == 1:
+        # The common well-formed reply, "[bet]": one tag and nothing else, so no regex needed.
+        return by_key.get(_canonical(text[1:-1]))
     for payload in reversed(tagged_moves(text)):
         found = by_key.get(_canonical(payload))
         if found is not None:

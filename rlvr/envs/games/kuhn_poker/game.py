@@ -6,7 +6,9 @@ the messages each seat sees, and turns the final chip totals into the match rewa
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 
 from rlvr.core.game import Bot, TurnGame
@@ -27,6 +29,19 @@ from rlvr.envs.games.kuhn_poker.rules import (
     play,
 )
 from rlvr.envs.games.kuhn_poker.strategy import DEFAULT_ALPHA
+
+_DEALS: tuple[tuple[int, int], ...] = tuple(itertools.permutations(range(len(CARD_NAMES)), 2))
+
+
+@cache
+def _tagged_legal_moves(history: str) -> tuple[str, ...]:
+    return tuple(f"[{move}]" for move in legal_moves(history))
+
+
+@cache
+def _move_prompt(history: str) -> str:
+    return f"Your move. Legal moves: {', '.join(_tagged_legal_moves(history))}."
+
 
 _VERBS: dict[Move, str] = {"check": "checks", "bet": "bets", "call": "calls", "fold": "folds"}
 _NASH_BOT_NAMES = ("optimal", "nash")
@@ -72,6 +87,9 @@ class KuhnPoker(TurnGame):
         if rounds < 1:
             raise ValueError(f"rounds must be >= 1, got {rounds}")
         self.rounds = int(rounds)
+        first, second = self.roles
+        self._opponent_of = {first: second, second: first}
+        self._instructions: dict[str, str] = {}
         self.hand_number = 0
         self.first_role = self.roles[0]
         self.cards: dict[str, int] = {}
@@ -93,10 +111,16 @@ class KuhnPoker(TurnGame):
         return 0 if role == self.first_role else 1
 
     def _other(self, role: str) -> str:
-        return self.roles[1 - self.roles.index(role)]
+        return self._opponent_of[role]
 
     # ----------------------------------------------------------------- TurnGame hooks
     def instructions(self, role: str) -> str:
+        # The rules depend only on the constructor's options: build them once per seat.
+        if role not in self._instructions:
+            self._instructions[role] = self._build_instructions(role)
+        return self._instructions[role]
+
+    def _build_instructions(self, role: str) -> str:
         if self.invalid_retries:
             on_invalid = (
                 f"is refused and you may try again ({self.invalid_retries} time(s) per match); "
@@ -125,22 +149,25 @@ class KuhnPoker(TurnGame):
         )
 
     def _setup(self) -> None:
+        # Every hand's deal (one of the six) drawn at once: one RNG call per match, not per hand.
+        self._deal_indices: list[int] = self.rng.integers(len(_DEALS), size=self.rounds).tolist()
         self.hand_number = 0
         self.chips = dict.fromkeys(self.roles, 0)
         self.completed_hands = []
         self._deal_hand()
 
     def _legal_actions(self) -> list[str]:
-        return [f"[{move}]" for move in legal_moves(self.history)]
+        return list(_tagged_legal_moves(self.history))
 
     def _play(self, text: str) -> str | None:
         role = self.current_role
         assert role is not None
-        legal = ", ".join(self._legal_actions())
         choice = extract_choice(text, MOVES)
         if choice is None:
+            legal = ", ".join(self._legal_actions())
             return f"No move found; write one of [check], [bet], [call], [fold]. Legal moves: {legal}."
         if choice not in legal_moves(self.history):
+            legal = ", ".join(self._legal_actions())
             why = "a bet is pending" if bet_pending(self.history) else "no bet is pending"
             return f"[{choice}] is not legal now: {why}. Legal moves: {legal}."
         self.history = play(self.history, choice)
@@ -195,8 +222,8 @@ class KuhnPoker(TurnGame):
     def _deal_hand(self) -> None:
         self.hand_number += 1
         self.first_role = self.roles[(self.hand_number - 1) % 2]
-        dealt = self.rng.choice(len(CARD_NAMES), size=2, replace=False)
-        self.cards = {role: int(card) for role, card in zip(self.roles, dealt, strict=True)}
+        dealt = _DEALS[self._deal_indices[self.hand_number - 1]]
+        self.cards = dict(zip(self.roles, dealt, strict=True))
         self.history = ""
         self.current_role = self.first_role
         self.tell(
@@ -209,14 +236,14 @@ class KuhnPoker(TurnGame):
 
     def _prompt_mover(self) -> None:
         assert self.current_role is not None
-        self.tell(f"Your move. Legal moves: {', '.join(self._legal_actions())}.", to=self.current_role)
+        self.tell(_move_prompt(self.history), to=self.current_role)
 
     def _settle(self, first_net: int) -> None:
         first = self.first_role
         changes = {first: first_net, self._other(first): -first_net}
         for role, change in changes.items():
             self.chips[role] += change
-        winner = max(changes, key=lambda role: changes[role])
+        winner = first if first_net > 0 else self._other(first)
         pot = sum(contributions(self.history))
         showdown = ""
         if not self.history.endswith("f"):  # folded cards stay hidden, as at a real table

@@ -11,6 +11,7 @@ and the winner takes the whole pot, so the two players' net changes always sum t
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Literal
 
 Move = Literal["check", "bet", "call", "fold"]
@@ -50,6 +51,9 @@ def player_to_act(history: str) -> int:
     return len(history) % 2
 
 
+# Only nine histories exist, and these three run on every move: ``cache`` turns them into dict
+# look-ups (benchmarks/env_speed.py). Invalid histories raise, and exceptions are not cached.
+@cache
 def legal_moves(history: str) -> tuple[Move, ...]:
     """The moves open to the player to act, in the order the game lists them; empty once over."""
     _check_history(history)
@@ -74,7 +78,8 @@ def play(history: str, move: Move) -> str:
     return history + _CODES[move]
 
 
-def moves_of(history: str) -> list[Move]:
+@cache
+def moves_of(history: str) -> tuple[Move, ...]:
     """The moves a history encodes, telling a check from a call by whether a bet was pending."""
     _check_history(history)
     moves: list[Move] = []
@@ -83,9 +88,10 @@ def moves_of(history: str) -> list[Move]:
             moves.append("call" if bet_pending(history[:index]) else "check")
         else:
             moves.append("bet" if code == "b" else "fold")
-    return moves
+    return tuple(moves)
 
 
+@cache
 def contributions(history: str) -> tuple[int, int]:
     """Chips each player has put in the pot so far: the ante plus every bet or call."""
     paid = [ANTE, ANTE]
