@@ -22,7 +22,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -35,9 +35,8 @@ class GameOverError(RuntimeError):
     """A move was submitted after the game ended: the caller must reset first."""
 
 
-@dataclass(frozen=True)
-class MoveResult:
-    """What one call to ``TurnGame.act`` did."""
+class MoveResult(NamedTuple):
+    """What one call to ``TurnGame.act`` did (a tuple: it is made on every move, so it must be cheap)."""
 
     role: str
     valid: bool
@@ -251,6 +250,10 @@ class TurnGame(abc.ABC):
 
     def pending_messages(self, role: str) -> str:
         return "\n".join(self._inboxes[role])
+
+    def discard_messages(self, role: str) -> None:
+        """Forget what is queued for ``role`` (its view already showed it)."""
+        self._inboxes[role].clear()
 
     def take_messages(self, role: str) -> str:
         """Everything queued for ``role`` since it last took its messages, then clear the queue."""

@@ -11,6 +11,7 @@ Constructor keywords that are not the view's own (``opponent``, ``seat``, ``rend
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ import numpy as np
 from pettingzoo import AECEnv
 
 from rlvr.core.game import Bot, GameOverError, MoveResult, TurnGame
+from rlvr.core.seeding import draw_seed, new_generator, reseed
 from rlvr.core.spaces import DEFAULT_MAX_LENGTH, TextObservation, UnicodeText
 
 TextOpponent = Callable[[str], str]
@@ -38,10 +40,6 @@ def coerce_action(action: Any, max_length: int) -> tuple[str, str | None]:
     if len(action) > max_length:
         return action[:200], f"The action is longer than {max_length} characters."
     return action, None
-
-
-def _seed_from(rng: np.random.Generator) -> np.random.Generator:
-    return np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
 
 
 class _TextSeat:
@@ -76,16 +74,18 @@ def resolve_opponent(game: TurnGame, opponent: Opponent) -> Bot:
 
 
 def _info(game: TurnGame, role: str, move: MoveResult | None) -> dict[str, Any]:
-    mine = move is not None and move.role == role
     mover = game.current_role
     info: dict[str, Any] = {
         "turn": game.turn,
         "player": mover,
         "role": role,
-        "invalid_action": mine and not move.valid,  # type: ignore[union-attr]
-        "invalid_reason": move.reason if mine else None,  # type: ignore[union-attr]
-        "metrics": game.metrics(role) if game.is_over else {},
+        "invalid_action": False,
+        "invalid_reason": None,
+        "metrics": game.metrics(role) if mover is None else {},
     }
+    if move is not None and not move.valid and move.role == role:
+        info["invalid_action"] = True
+        info["invalid_reason"] = move.reason
     if mover == role:
         legal = game.legal_actions()
         if legal is not None:
@@ -129,7 +129,10 @@ class GameEnv(gymnasium.Env[str, str]):
         self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
         self.action_space = UnicodeText(max_length=max_action_length)
         self.agent_role = roles[0]
-        self._bot_rng = np.random.default_rng(0)
+        # Re-seeded in place on every reset (see rlvr.core.seeding): separate streams, so that the
+        # agent's choices never shift what the game deals.
+        self._game_rng = new_generator()
+        self._bot_rng = new_generator()
 
     def _choose_seat(self, seed: int | None, requested: int | str | None) -> str:
         roles = self.game.roles
@@ -153,8 +156,9 @@ class GameEnv(gymnasium.Env[str, str]):
         missing = [r for r in self.game.roles if r != self.agent_role and r not in self._opponents]
         if missing:
             raise ValueError(f"no opponent given for seats {missing}")
-        self.game.reset(_seed_from(self.np_random))
-        self._bot_rng = _seed_from(self.np_random)
+        reseed(self._game_rng, draw_seed(self.np_random))
+        reseed(self._bot_rng, draw_seed(self.np_random))
+        self.game.reset(self._game_rng)
         self._reward_so_far = 0.0
         self._outcome_delivered = False
         self._play_opponents()
@@ -231,7 +235,7 @@ class GameAECEnv(AECEnv):
         self.agents = list(self.possible_agents)
         self._observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
         self._action_space = UnicodeText(max_length=max_action_length)
-        self._np_random = np.random.default_rng()
+        self._np_random = new_generator(int.from_bytes(os.urandom(8), "little"))
         self._reset_bookkeeping()
 
     def observation_space(self, agent: str) -> UnicodeText:
@@ -249,7 +253,7 @@ class GameAECEnv(AECEnv):
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         if seed is not None:
-            self._np_random = np.random.default_rng(seed)
+            reseed(self._np_random, seed)
         self.agents = list(self.possible_agents)
         self._reset_bookkeeping()
         self.game.reset(self._np_random)
@@ -269,7 +273,7 @@ class GameAECEnv(AECEnv):
             return
         game = self.game
         self._cumulative_rewards[agent] = 0.0
-        game.take_messages(agent)
+        game.discard_messages(agent)
         text, unusable = coerce_action(action, self.max_action_length)
         move = game.act(text, rejected=unusable)
         if game.is_over:

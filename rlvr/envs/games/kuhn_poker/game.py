@@ -18,7 +18,9 @@ from rlvr.envs.games.kuhn_poker.rules import (
     ANTE,
     BET_SIZE,
     CARD_NAMES,
+    MOVE_CODES,
     MOVES,
+    TERMINAL_HISTORIES,
     Move,
     bet_pending,
     card_name,
@@ -26,7 +28,6 @@ from rlvr.envs.games.kuhn_poker.rules import (
     hand_result,
     legal_moves,
     moves_of,
-    play,
 )
 from rlvr.envs.games.kuhn_poker.strategy import DEFAULT_ALPHA
 
@@ -36,6 +37,13 @@ _DEALS: tuple[tuple[int, int], ...] = tuple(itertools.permutations(range(len(CAR
 @cache
 def _tagged_legal_moves(history: str) -> tuple[str, ...]:
     return tuple(f"[{move}]" for move in legal_moves(history))
+
+
+@cache
+def _announcement(role: str, move: Move, history: str) -> str:
+    """``player_0 bets (pot: 3).`` for the move that led to ``history``; folds name no pot."""
+    pot = "" if move == "fold" else f" (pot: {sum(contributions(history))})"
+    return f"{role} {_VERBS[move]}{pot}."
 
 
 @cache
@@ -149,8 +157,6 @@ class KuhnPoker(TurnGame):
         )
 
     def _setup(self) -> None:
-        # Every hand's deal (one of the six) drawn at once: one RNG call per match, not per hand.
-        self._deal_indices: list[int] = self.rng.integers(len(_DEALS), size=self.rounds).tolist()
         self.hand_number = 0
         self.chips = dict.fromkeys(self.roles, 0)
         self.completed_hands = []
@@ -170,15 +176,13 @@ class KuhnPoker(TurnGame):
             legal = ", ".join(self._legal_actions())
             why = "a bet is pending" if bet_pending(self.history) else "no bet is pending"
             return f"[{choice}] is not legal now: {why}. Legal moves: {legal}."
-        self.history = play(self.history, choice)
-        pot = "" if choice == "fold" else f" (pot: {sum(contributions(self.history))})"
-        self.tell(f"{role} {_VERBS[choice]}{pot}.")
-        first_net = hand_result(self._deal(), self.history)
-        if first_net is None:
-            self.current_role = self._other(role)
-            self._prompt_mover()
+        self.history = history = self.history + MOVE_CODES[choice]
+        self.tell(_announcement(role, choice, history))
+        if history in TERMINAL_HISTORIES:
+            self._settle(hand_result(self._deal(), history))
         else:
-            self._settle(first_net)
+            self.current_role = self._opponent_of[role]
+            self.tell(_move_prompt(history), to=self.current_role)
         return None
 
     def _role_metrics(self, role: str) -> dict[str, float]:
@@ -217,26 +221,28 @@ class KuhnPoker(TurnGame):
         return self.cards[self.first_role], self.cards[self._other(self.first_role)]
 
     def _chip_totals(self) -> str:
-        return ", ".join(f"{role} {_signed(chips)}" for role, chips in self.chips.items())
+        first, second = self.roles
+        return f"{first} {_signed(self.chips[first])}, {second} {_signed(self.chips[second])}"
 
     def _deal_hand(self) -> None:
         self.hand_number += 1
         self.first_role = self.roles[(self.hand_number - 1) % 2]
-        dealt = _DEALS[self._deal_indices[self.hand_number - 1]]
+        dealt = _DEALS[int(self.rng.integers(len(_DEALS)))]  # one of the six deals, uniformly
         self.cards = dict(zip(self.roles, dealt, strict=True))
         self.history = ""
         self.current_role = self.first_role
-        self.tell(
+        header = (
             f"Hand {self.hand_number} of {self.rounds}. Both players ante {ANTE} chip "
             f"(pot: {2 * ANTE}). {self.first_role} acts first."
         )
+        # One private message per seat (header, own card, and for the mover its options): fewer,
+        # larger messages keep the per-hand cost down (benchmarks/env_speed.py).
         for role in self.roles:
-            self.tell(f"Your card: {card_name(self.cards[role])}.", to=role)
-        self._prompt_mover()
-
-    def _prompt_mover(self) -> None:
-        assert self.current_role is not None
-        self.tell(_move_prompt(self.history), to=self.current_role)
+            card = f"Your card: {card_name(self.cards[role])}."
+            if role == self.first_role:
+                self.tell(f"{header}\n{card}\n{_move_prompt('')}", to=role)
+            else:
+                self.tell(f"{header}\n{card}", to=role)
 
     def _settle(self, first_net: int) -> None:
         first = self.first_role

@@ -25,7 +25,7 @@ DECISION_HISTORIES: tuple[str, ...] = ("", "c", "b", "cb")
 """Every history at which somebody must still move; ``player_to_act`` says who."""
 TERMINAL_HISTORIES: tuple[str, ...] = ("cc", "bc", "bf", "cbc", "cbf")
 
-_CODES: dict[Move, str] = {"check": "c", "bet": "b", "call": "c", "fold": "f"}
+MOVE_CODES: dict[Move, str] = {"check": "c", "bet": "b", "call": "c", "fold": "f"}
 
 
 def card_name(card: int) -> str:
@@ -75,7 +75,7 @@ def play(history: str, move: Move) -> str:
     """The history after ``move``; ``ValueError`` if ``move`` is not legal at ``history``."""
     if move not in legal_moves(history):
         raise ValueError(f"{move!r} is not legal after {history!r}")
-    return history + _CODES[move]
+    return history + MOVE_CODES[move]
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 import numpy as np
@@ -19,6 +20,22 @@ def optimal_bot(game: TurnGame, role: str, rng: np.random.Generator) -> str:
         raise TypeError(f"the TicTacToe optimal bot cannot play {type(game).__name__}")
     moves = rules.minimax(game.board, game.marks[role]).moves
     return f"[{moves[int(rng.integers(len(moves)))]}]"
+
+
+# Per-board text is memoised: at most 5,478 reachable boards, and these run on every move.
+@functools.cache
+def _tagged_legal_moves(board: rules.Board) -> tuple[str, ...]:
+    return tuple(f"[{square}]" for square in rules.legal_moves(board))
+
+
+@functools.cache
+def _legal_moves_line(board: rules.Board) -> str:
+    return "Legal moves: " + ", ".join(_tagged_legal_moves(board))
+
+
+@functools.cache
+def _board_prompt(board: rules.Board, mark: str) -> str:
+    return f"Current board:\n{rules.render(board)}\nYou play {mark}. {_legal_moves_line(board)}"
 
 
 class TicTacToe(TurnGame):
@@ -75,17 +92,13 @@ class TicTacToe(TurnGame):
     def _prompt_mover(self) -> None:
         """Show the seat to move the board and what it may write."""
         assert self.current_role is not None
-        self.tell(
-            f"Current board:\n{rules.render(self.board)}\n"
-            f"You play {self.marks[self.current_role]}. {self._legal_moves_line()}",
-            to=self.current_role,
-        )
+        self.tell(_board_prompt(self.board, self.marks[self.current_role]), to=self.current_role)
 
     def _legal_moves_line(self) -> str:
-        return "Legal moves: " + ", ".join(self._legal_actions())
+        return _legal_moves_line(self.board)
 
     def _legal_actions(self) -> list[str]:
-        return [f"[{square}]" for square in rules.legal_moves(self.board)]
+        return list(_tagged_legal_moves(self.board))
 
     def _play(self, text: str) -> str | None:
         choice = extract_choice(text, _SQUARES)
@@ -102,7 +115,7 @@ class TicTacToe(TurnGame):
         self.board = rules.apply(self.board, square, mark)
         self.moves_made[role] += 1
         self.tell(f"{role} ({mark}) played [{square}].")
-        opponent = self.roles[1 - self.roles.index(role)]
+        opponent = self.roles[1] if role == self.roles[0] else self.roles[0]
         if not rules.is_terminal(self.board):
             self.current_role = opponent
             self._prompt_mover()

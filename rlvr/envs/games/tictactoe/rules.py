@@ -32,6 +32,7 @@ def other(mark: str) -> str:
     return "O" if mark == "X" else "X"
 
 
+@functools.cache  # boards are hashable tuples and only 5,478 are reachable: memoise
 def winner(board: Board) -> str | None:
     """The mark holding a full line, or ``None``.
 
@@ -69,6 +70,7 @@ def apply(board: Board, square: int, mark: str) -> Board:
     return (*board[:square], mark, *board[square + 1 :])
 
 
+@functools.cache
 def render(board: Board) -> str:
     """A 3x3 grid; empty cells show their square number so a reader knows what to write."""
     cells = [cell if cell is not None else str(square) for square, cell in enumerate(board)]
