@@ -288,9 +288,8 @@ class GameAECEnv(AECEnv):
             # Dead agents are removed one by one through _was_dead_step, starting with the mover.
             self.agent_selection = agent
         else:
-            # Rewards only arrive at the end, so mid-game only the infos change.
+            # Rewards only arrive at the end (they are still 0 from reset), so only the infos change.
             for seat in self.agents:
-                self.rewards[seat] = 0.0
                 self.infos[seat] = _info(game, seat, move)
             assert game.current_role is not None
             self.agent_selection = game.current_role

@@ -47,6 +47,20 @@ def _announcement(role: str, move: Move, history: str) -> str:
 
 
 @cache
+def _hand_opening(hand: int, rounds: int, first_role: str, card: int, role: str) -> str:
+    opening = (
+        f"Hand {hand} of {rounds}. Both players ante {ANTE} chip (pot: {2 * ANTE}). "
+        f"{first_role} acts first.\nYour card: {card_name(card)}."
+    )
+    return f"{opening}\n{_move_prompt('')}" if role == first_role else opening
+
+
+@cache
+def _reply_prompt(role: str, move: Move, history: str) -> str:
+    return f"{_announcement(role, move, history)}\n{_move_prompt(history)}"
+
+
+@cache
 def _move_prompt(history: str) -> str:
     return f"Your move. Legal moves: {', '.join(_tagged_legal_moves(history))}."
 
@@ -177,12 +191,13 @@ class KuhnPoker(TurnGame):
             why = "a bet is pending" if bet_pending(self.history) else "no bet is pending"
             return f"[{choice}] is not legal now: {why}. Legal moves: {legal}."
         self.history = history = self.history + MOVE_CODES[choice]
-        self.tell(_announcement(role, choice, history))
+        # The mover is not told its own move back (its reply is already in its history); the other
+        # seat hears it with its own options, or everybody hears it with the hand's result.
         if history in TERMINAL_HISTORIES:
-            self._settle(hand_result(self._deal(), history))
+            self._settle(hand_result(self._deal(), history), _announcement(role, choice, history))
         else:
             self.current_role = self._opponent_of[role]
-            self.tell(_move_prompt(history), to=self.current_role)
+            self.tell(_reply_prompt(role, choice, history), to=self.current_role)
         return None
 
     def _role_metrics(self, role: str) -> dict[str, float]:
@@ -228,23 +243,19 @@ class KuhnPoker(TurnGame):
         self.hand_number += 1
         self.first_role = self.roles[(self.hand_number - 1) % 2]
         dealt = _DEALS[int(self.rng.integers(len(_DEALS)))]  # one of the six deals, uniformly
-        self.cards = dict(zip(self.roles, dealt, strict=True))
+        first, second = self.roles
+        self.cards = {first: dealt[0], second: dealt[1]}
         self.history = ""
         self.current_role = self.first_role
-        header = (
-            f"Hand {self.hand_number} of {self.rounds}. Both players ante {ANTE} chip "
-            f"(pot: {2 * ANTE}). {self.first_role} acts first."
-        )
         # One private message per seat (header, own card, and for the mover its options): fewer,
-        # larger messages keep the per-hand cost down (benchmarks/env_speed.py).
+        # memoised messages keep the per-hand cost down (benchmarks/env_speed.py).
         for role in self.roles:
-            card = f"Your card: {card_name(self.cards[role])}."
-            if role == self.first_role:
-                self.tell(f"{header}\n{card}\n{_move_prompt('')}", to=role)
-            else:
-                self.tell(f"{header}\n{card}", to=role)
+            self.tell(
+                _hand_opening(self.hand_number, self.rounds, self.first_role, self.cards[role], role),
+                to=role,
+            )
 
-    def _settle(self, first_net: int) -> None:
+    def _settle(self, first_net: int, announcement: str) -> None:
         first = self.first_role
         changes = {first: first_net, self._other(first): -first_net}
         for role, change in changes.items():
@@ -256,8 +267,8 @@ class KuhnPoker(TurnGame):
             shown = ", ".join(f"{role} has {card_name(card)}" for role, card in self.cards.items())
             showdown = f"Showdown: {shown}. "
         self.tell(
-            f"{showdown}{winner} wins the pot of {pot} chips ({_signed(changes[winner])}). "
-            f"Chip totals: {self._chip_totals()}."
+            f"{announcement}\n{showdown}{winner} wins the pot of {pot} chips "
+            f"({_signed(changes[winner])}). Chip totals: {self._chip_totals()}."
         )
         self.completed_hands.append(HandRecord(first, dict(self.cards), self.history, changes))
         if self.hand_number < self.rounds:

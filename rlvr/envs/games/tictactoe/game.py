@@ -114,13 +114,15 @@ class TicTacToe(TurnGame):
         mark = self.marks[role]
         self.board = rules.apply(self.board, square, mark)
         self.moves_made[role] += 1
-        self.tell(f"{role} ({mark}) played [{square}].")
+        announcement = f"{role} ({mark}) played [{square}]."
         opponent = self.roles[1] if role == self.roles[0] else self.roles[0]
+        # The mover is not told its own move back (its reply is already in its history): the
+        # opponent hears it with the board and its options, or everybody hears it with the result.
         if not rules.is_terminal(self.board):
             self.current_role = opponent
-            self._prompt_mover()
+            self.tell(f"{announcement}\n{_board_prompt(self.board, self.marks[opponent])}", to=opponent)
             return None
-        self.tell(f"Final board:\n{rules.render(self.board)}")
+        self.tell(f"{announcement}\nFinal board:\n{rules.render(self.board)}")
         if rules.winner(self.board) == mark:
             self.finish({role: 1.0, opponent: -1.0}, f"{role} ({mark}) has three in a row and wins.")
         else:
