@@ -26,6 +26,11 @@ def _choice_map(choices: tuple[str, ...]) -> dict[str, str]:
     return {_canonical(choice): choice for choice in choices}
 
 
+@lru_cache(maxsize=256)
+def _exact_tag_map(choices: tuple[str, ...]) -> dict[str, str]:
+    return {f"[{choice}]": choice for choice in choices}
+
+
 def tagged_moves(text: str) -> list[str]:
     """Every ``[x]`` / ``\\boxed{x}`` payload in order of appearance, whitespace-normalised."""
     return [" ".join((m.group(1) or m.group(2) or "").split()) for m in _TAG.finditer(text)]
@@ -37,7 +42,11 @@ def extract_choice(text: str, choices: Iterable[str]) -> str | None:
     ``choices`` are the game's move names without brackets (``"bet"``, ``"4"``); the return value is
     the matching element of ``choices`` itself, so callers can compare with ``==``.
     """
-    by_key = _choice_map(choices if isinstance(choices, tuple) else tuple(choices))
+    key = choices if isinstance(choices, tuple) else tuple(choices)
+    exact = _exact_tag_map(key).get(text)
+    if exact is not None:  # the common, well-formed reply "[bet]": one dict look-up
+        return exact
+    by_key = _choice_map(key)
     if len(text) <= 66 and text[:1] == "[" and text[-1:] == "]" and text.count("[") == text.count("]") == 1:
         # The common well-formed reply, "[bet]": one tag and nothing else, so no regex needed.
         return by_key.get(_canonical(text[1:-1]))

@@ -56,6 +56,19 @@ def _hand_opening(hand: int, rounds: int, first_role: str, card: int, role: str)
 
 
 @cache
+def _hand_result_text(first: str, second: str, first_card: int, second_card: int, history: str) -> str:
+    """``Showdown: ... player_0 wins the pot of 4 chips (+2).`` (folded cards stay hidden)."""
+    first_net = hand_result((first_card, second_card), history)
+    assert first_net is not None
+    winner = first if first_net > 0 else second
+    pot = sum(contributions(history))
+    showdown = ""
+    if not history.endswith("f"):  # folded cards stay hidden, as at a real table
+        showdown = f"Showdown: {first} has {card_name(first_card)}, {second} has {card_name(second_card)}. "
+    return f"{showdown}{winner} wins the pot of {pot} chips ({_signed(abs(first_net))})."
+
+
+@cache
 def _reply_prompt(role: str, move: Move, history: str) -> str:
     return f"{_announcement(role, move, history)}\n{_move_prompt(history)}"
 
@@ -257,19 +270,12 @@ class KuhnPoker(TurnGame):
 
     def _settle(self, first_net: int, announcement: str) -> None:
         first = self.first_role
-        changes = {first: first_net, self._other(first): -first_net}
-        for role, change in changes.items():
-            self.chips[role] += change
-        winner = first if first_net > 0 else self._other(first)
-        pot = sum(contributions(self.history))
-        showdown = ""
-        if not self.history.endswith("f"):  # folded cards stay hidden, as at a real table
-            shown = ", ".join(f"{role} has {card_name(card)}" for role, card in self.cards.items())
-            showdown = f"Showdown: {shown}. "
-        self.tell(
-            f"{announcement}\n{showdown}{winner} wins the pot of {pot} chips "
-            f"({_signed(changes[winner])}). Chip totals: {self._chip_totals()}."
-        )
+        second = self._opponent_of[first]
+        changes = {first: first_net, second: -first_net}
+        self.chips[first] += first_net
+        self.chips[second] -= first_net
+        result = _hand_result_text(first, second, self.cards[first], self.cards[second], self.history)
+        self.tell(f"{announcement}\n{result} Chip totals: {self._chip_totals()}.")
         self.completed_hands.append(HandRecord(first, dict(self.cards), self.history, changes))
         if self.hand_number < self.rounds:
             self._deal_hand()
