@@ -156,8 +156,9 @@ class GameEnv(gymnasium.Env[str, str]):
         missing = [r for r in self.game.roles if r != self.agent_role and r not in self._opponents]
         if missing:
             raise ValueError(f"no opponent given for seats {missing}")
-        reseed(self._game_rng, draw_seed(self.np_random))
-        reseed(self._bot_rng, draw_seed(self.np_random))
+        episode_seed = draw_seed(self.np_random)
+        reseed(self._game_rng, episode_seed)
+        reseed(self._bot_rng, episode_seed + 1)  # SplitMix64 makes neighbouring seeds unrelated
         self.game.reset(self._game_rng)
         self._reward_so_far = 0.0
         self._outcome_delivered = False
