@@ -52,10 +52,10 @@ class KuhnPokerEnv(GameEnv):
     the game is not Kuhn Poker (its values and equilibria differ).
 
     **Observation.** Text: what this seat was told since its last move. At a hand's start: the hand
-    number and who opens, then the seat's own card ("Your card: Q."); each move by either seat
-    ("player_1 bets (pot: 3)."); at the mover's turn its legal moves ("Your move. Legal moves:
-    [check], [bet]."); at a hand's end the showdown cards (not shown after a fold), the winner, the
-    pot and both chip totals. ``info["instructions"]`` on reset holds the rules prompt;
+    number and who opens, then the seat's own card ("Your card: Q."); the other seat's moves
+    ("player_1 bets (pot: 3)."; a seat is not told its own move back); at the mover's turn its legal
+    moves ("Your move. Legal moves: [check], [bet]."); at a hand's end the last move, the showdown
+    cards (not shown after a fold), the winner, the pot and both chip totals. ``info["instructions"]`` on reset holds the rules prompt;
     ``info["legal_actions"]`` the legal moves when it is this seat's turn.
 
     **Action.** Text naming one of ``check``, ``bet``, ``call``, ``fold`` as ``[bet]``,
