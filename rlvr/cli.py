@@ -107,22 +107,24 @@ def _play_bots(args: argparse.Namespace, console: Console, env_kwargs: dict[str,
     table = Table(title=f"{entry.id}: {args.agent} vs {args.opponent}, {args.episodes} episodes (95% CI)")
     table.add_column("seat")
     table.add_column("played by")
-    columns = ("return", "win", "draw", "loss", "invalid_move")
+    base = ("return", "win", "draw", "loss", "invalid_move")
+    shared = {"forfeit", "truncated", "turns", *base}
+    extras = sorted({name for t in trajectories for m in t.metrics.values() for name in m} - shared)[:2]
+    columns = (*base, *extras)
     for column in columns:
         table.add_column(column, justify="right")
-    per_seat = {
-        (role, who): [t for t in trajectories if (t.metadata["agent_seat"] == role) == (who == args.agent)]
-        for role in entry.roles
-        for who in dict.fromkeys((args.agent, args.opponent))
-    }
-    for (role, who), group in per_seat.items():
-        for summary in summarise(group):
-            if summary.role != role:
-                continue
-            cells = [
-                f"{summary.means.get(c, float('nan')):+.3f} ± {summary.half_widths.get(c, 0.0):.3f}"
-                for c in columns
+    players = list(dict.fromkeys((args.agent, args.opponent)))
+    for role in entry.roles:
+        for who in players:
+            group = [
+                t
+                for t in trajectories
+                if len(players) == 1 or (t.metadata["agent_seat"] == role) == (who == args.agent)
             ]
+            summary = next((s for s in summarise(group) if s.role == role), None)
+            if summary is None:
+                continue
+            cells = [f"{summary.means[c]:+.3f} ±{summary.half_widths[c]:.3f}" for c in columns]
             table.add_row(role, f"{who} ({summary.episodes})", *cells)
     console.print(table)
     return 0

@@ -1,0 +1,89 @@
+"""The `rlvr` command line, run as users run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from rlvr.cli import main
+from rlvr.core.records import read_jsonl
+
+
+def test_list_json_names_every_builtin_env(capsys) -> None:
+    assert main(["list", "--json"]) == 0
+    ids = {entry["id"] for entry in json.loads(capsys.readouterr().out)}
+    assert {"rlvr/KuhnPoker-v0", "rlvr/TicTacToe-v0", "rlvr/SimpleNegotiation-v0"} <= ids
+
+
+def test_bot_matches_print_a_summary_and_save_trajectories(tmp_path, capsys) -> None:
+    out = tmp_path / "runs.jsonl"
+    code = main(
+        [
+            "play",
+            "rlvr/TicTacToe-v0",
+            "--agent",
+            "optimal",
+            "--opponent",
+            "random",
+            "--episodes",
+            "6",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert "optimal" in capsys.readouterr().out
+    trajectories = list(read_jsonl(out))
+    assert len(trajectories) == 6
+    # The perfect player never loses, whichever seat it had.
+    for trajectory in trajectories:
+        assert trajectory.returns[trajectory.metadata["agent_seat"]] >= 0
+
+
+def test_kuhn_nash_bot_takes_alpha_from_the_command_line(capsys) -> None:
+    args = ["play", "rlvr/KuhnPoker-v0", "--agent", "optimal", "--opponent", "optimal", "--alpha", "0.3"]
+    assert main([*args, "--episodes", "4"]) == 0
+    assert main([*args, "--alpha", "0.9", "--episodes", "1"]) == 2  # outside [0, 1/3]: a clear error
+    assert "alpha" in capsys.readouterr().out
+
+
+def test_unknown_env_and_malformed_env_arg_are_clear_errors(capsys) -> None:
+    assert main(["play", "rlvr/Nope-v0", "--agent", "random"]) == 2
+    assert "unknown env id" in capsys.readouterr().out
+    assert main(["play", "rlvr/KuhnPoker-v0", "--agent", "random", "--env-arg", "rounds=zero"]) == 2
+
+
+def test_human_play_in_the_terminal() -> None:
+    moves = "\n".join(["[0]", "[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]", "[8]"] * 2) + "\n"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "play",
+            "rlvr/TicTacToe-v0",
+            "--opponent",
+            "optimal",
+            "--seed",
+            "0",
+        ],
+        input=moves,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "game over" in result.stdout and "Your reward" in result.stdout
+
+
+def test_human_play_survives_closed_input() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "play", "rlvr/KuhnPoker-v0"],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Input closed" in result.stdout
