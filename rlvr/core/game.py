@@ -247,7 +247,11 @@ class TurnGame(abc.ABC):
                 inbox.append(message)
             self.transcript.append(_event(TranscriptEvent, ("message", "*", message)))
             return
-        targets = (to,) if isinstance(to, str) else tuple(to)
+        if isinstance(to, str):
+            self._inboxes[to].append(message)
+            self.transcript.append(_event(TranscriptEvent, ("message", to, message)))
+            return
+        targets = tuple(to)
         for role in targets:
             self._inboxes[role].append(message)
         self.transcript.append(_event(TranscriptEvent, ("message", ",".join(targets), message)))

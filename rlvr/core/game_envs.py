@@ -282,8 +282,11 @@ class GameAECEnv(AECEnv):
         game = self.game
         self._cumulative_rewards[agent] = 0.0
         game.discard_messages(agent)
-        text, unusable = coerce_action(action, self.max_action_length)
-        move = game.act(text, rejected=unusable)
+        if type(action) is str and len(action) <= self.max_action_length:
+            move = game.act(action)  # the usual case, without coerce_action's checks
+        else:
+            text, unusable = coerce_action(action, self.max_action_length)
+            move = game.act(text, rejected=unusable)
         if game.is_over:
             final = game.returns()
             for seat in self.agents:
