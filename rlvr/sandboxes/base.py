@@ -46,6 +46,8 @@ class Limits:
     max_processes: int = 64
     max_file_mb: int = 64
     """Largest file the program may write."""
+    max_disk_mb: int = 256
+    """Most the workspace (with its temp dir) may grow during one run; past it the run is killed."""
     network: bool = False
 
     def with_overrides(self, **overrides: Any) -> Limits:

@@ -109,7 +109,7 @@ class RunCgroup:
         return _read_int(self.memory / "memory.failcnt") > 0
 
     def kill_all(self, patience_s: float = 2.0) -> None:
-        """SIGKILL every process of the run until none is left (forks racing the kill are caught next round)."""
+        """SIGKILL every process of the run until none is left (a fork racing a kill dies next round)."""
         deadline = time.monotonic() + patience_s
         while time.monotonic() < deadline:
             pids = _read_pids(self.pids / "cgroup.procs") | _read_pids(self.memory / "cgroup.procs")
@@ -118,20 +118,20 @@ class RunCgroup:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.005)
+            time.sleep(0.001)
 
     def remove(self) -> None:
         """Kill what is left, then delete both directories (retrying while the kernel finishes exits)."""
         self.kill_all()
         for directory in (self.memory, self.pids):
-            for _ in range(200):
+            for _ in range(1000):
                 try:
                     directory.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:  # EBUSY: a killed process has not finished exiting yet
-                    time.sleep(0.005)
+                    time.sleep(0.001)
 
 
 def _own_v1_paths() -> dict[str, str]:

@@ -138,6 +138,18 @@ class Language:
         """The shell command that runs the program (after ``compile_command`` succeeded)."""
         return self._with_env(self.execute)
 
+    @property
+    def version_command(self) -> str:
+        """Exits 0 and prints a version when the toolchain is installed.
+
+        Without a ``version`` field: asks the shell whether the program that the compile step (or
+        else the execute step) starts exists.
+        """
+        if self.version is not None:
+            return self._with_env(self.version)
+        words = shlex.split(self.compile or self.execute)
+        return f"command -v {shlex.quote(words[0])}" if words else "false"
+
     def source_files(self, source: str | bytes) -> dict[str, str | bytes]:
         """The ``files`` argument of ``Sandbox.open_workspace`` for a program."""
         return {self.source_filename: source}
@@ -359,12 +371,8 @@ class Probe:
 
 
 def probe(language: Language, sandbox: Sandbox | None = None, timeout_s: float = PROBE_TIMEOUT_S) -> Probe:
-    """Run the ``version`` command on this host, or inside ``sandbox`` when one is given.
-
-    Without a ``version`` field the probe asks the shell whether the command that the compile step
-    (or else the execute step) starts exists.
-    """
-    command = language.version or _command_exists(language.compile or language.execute)
+    """Run ``language.version_command`` on this host, or inside ``sandbox`` when one is given."""
+    command = language.version_command
     if sandbox is None:
         try:
             completed = subprocess.run(
@@ -387,11 +395,6 @@ def probe(language: Language, sandbox: Sandbox | None = None, timeout_s: float =
     if exit_code != 0:
         return Probe(language.name, False, f"`{command}` failed (exit {exit_code}): {first_line}".strip())
     return Probe(language.name, True, first_line)
-
-
-def _command_exists(command: str) -> str:
-    program = shlex.split(command)[0] if command.strip() else "false"
-    return f"command -v {shlex.quote(program)}"
 
 
 # -- the `rlvr languages` table -----------------------------------------------------------------
