@@ -55,8 +55,9 @@ class KuhnPokerEnv(GameEnv):
     number and who opens, then the seat's own card ("Your card: Q."); the other seat's moves
     ("player_1 bets (pot: 3)."; a seat is not told its own move back); at the mover's turn its legal
     moves ("Your move. Legal moves: [check], [bet]."); at a hand's end the last move, the showdown
-    cards (not shown after a fold), the winner, the pot and both chip totals. ``info["instructions"]`` on reset holds the rules prompt;
-    ``info["legal_actions"]`` the legal moves when it is this seat's turn.
+    cards (not shown after a fold), the winner, the pot and both chip totals.
+    ``info["instructions"]`` on reset holds the rules prompt; ``info["legal_actions"]`` the legal
+    moves when it is this seat's turn.
 
     **Action.** Text naming one of ``check``, ``bet``, ``call``, ``fold`` as ``[bet]``,
     ``\\boxed{bet}`` or the bare word; case does not matter and the last tagged move wins. A move that
