@@ -56,6 +56,16 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_languages(args: argparse.Namespace, console: Console) -> int:
+    from rlvr.sandboxes.languages import language_table, print_languages
+
+    if args.json:
+        print(json.dumps([row.as_dict() for row in language_table()], indent=2))
+    else:
+        print_languages(console)
+    return 0
+
+
 def _play_human(args: argparse.Namespace, console: Console, env_kwargs: dict[str, Any]) -> int:
     import gymnasium
 
@@ -145,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--tag", help="only envs with this tag (game, zero-sum, ...)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=cmd_list)
+
+    languages = commands.add_parser(
+        "languages", help="code-judge languages and which toolchains are installed"
+    )
+    languages.add_argument("--json", action="store_true", help="machine-readable output")
+    languages.set_defaults(handler=cmd_languages)
 
     play = commands.add_parser("play", help="play an env in the terminal, or bots against bots")
     play.add_argument("env_id", help="e.g. rlvr/KuhnPoker-v0")

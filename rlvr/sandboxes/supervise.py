@@ -82,14 +82,13 @@ def supervise(
     on_exit: Callable[[], None] | None = None,
     watchdog: Watchdog | None = None,
     user: int | None = None,
-    pass_fds: Sequence[int] = (),
 ) -> Outcome:
     """Start ``argv`` in a new session and supervise it until it and its pipes are done.
 
     ``kill`` must kill the whole tree (the caller knows whether that is a process group, a pid
     namespace or a cgroup). ``on_exit`` runs once when the main process exits, to dispose of
     children it left behind while they may still hold the pipes. ``user`` switches the child to
-    that uid (and gid) before exec, dropping supplementary groups. ``pass_fds`` stay open in the child.
+    that uid (and gid) before exec, dropping supplementary groups.
     """
     start = time.monotonic()
     process = subprocess.Popen(
@@ -103,7 +102,6 @@ def supervise(
         user=user,
         group=user,
         extra_groups=[] if user is not None else None,
-        pass_fds=tuple(pass_fds),
     )
     try:
         killed_for, stdout, stderr = _pump(

@@ -14,11 +14,12 @@ YAML schema (see ``docs/adding_a_language.md`` for a worked example)::
     filename: main.go             # REQUIRED: the program is written to this file
     compile: go build -o main main.go     # optional shell command; non-zero exit = compile error
     execute: ./main               # REQUIRED: shell command run once per test, stdin = test input
-    version: go version           # probe: exits 0 when the toolchain is installed, prints its version
-    env:                          # exported before compile and execute; values are expanded by
-      GOCACHE: $PWD/.gocache      #   /bin/sh, so $PWD (the workspace) and $HOME work
-    memory_mb: 1024               # the memory limit of a run is raised to at least this (runtimes
-                                  #   such as the JVM or Go reserve address space up front)
+    version: go version           # probe: exits 0 and prints a version when the toolchain is
+                                  #   installed (default: `command -v` of the first command word)
+    env:                          # exported before compile, execute and version; values are expanded
+      GOCACHE: $PWD/.gocache      #   by /bin/sh, so $PWD (the workspace) and $HOME work
+    memory_mb: 256                # the memory limit of a run is raised to at least this (runtimes
+                                  #   such as the JVM, Go or V8 reserve memory up front)
     compile_memory_mb: 2048       # the same for the compile step (default 2048)
     compile_timeout_s: 30         # wall-clock limit of the compile step (default 30)
     debian_packages: [golang-go]  # what scripts/install_toolchains installs (keep on one line)
