@@ -75,7 +75,7 @@ def get_entry(env_id: str) -> EnvEntry:
         raise KeyError(f"unknown env id {env_id!r}; registered ids: {known}") from None
 
 
-def _load(entry_point: str) -> Any:
+def load_entry_point(entry_point: str) -> Any:
     module_name, _, attribute = entry_point.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
@@ -93,4 +93,4 @@ def make_aec(env_id: str, **kwargs: Any) -> Any:
     entry = get_entry(env_id)
     if entry.aec_entry_point is None:
         raise ValueError(f"{env_id} is a single-agent env and has no AEC view")
-    return _load(entry.aec_entry_point)(**{**entry.kwargs, **kwargs})
+    return load_entry_point(entry.aec_entry_point)(**{**entry.kwargs, **kwargs})

@@ -14,6 +14,16 @@ _TWO_SEATS = ("player_0", "player_1")
 
 BUILTIN_ENVS: tuple[EnvEntry, ...] = (
     EnvEntry(
+        id="rlvr/CodeJudge-v0",
+        entry_point="rlvr.envs.code.env:CodeJudgeEnv",
+        description="Write a stdin/stdout program in a target language (python by default, any language "
+        "YAML); judged on hidden tests in a sandbox; reward 1 if all pass (partial credit and "
+        "Agnostics' 0.2 wrong-output bonus optional); max_attempts with public-example feedback.",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("code", "judge", "single-agent"),
+    ),
+    EnvEntry(
         id="rlvr/KuhnPoker-v0",
         entry_point=f"{_GAMES}.kuhn_poker:KuhnPokerEnv",
         aec_entry_point=f"{_GAMES}.kuhn_poker:KuhnPokerAECEnv",
