@@ -8,7 +8,10 @@ the same ``/usr/bin/python3``.
   all: the floor every sandbox is measured against.
 * local sandbox: rlvr's default backend (bubblewrap namespaces and rlimits); with ``+ cgroups`` its
   memory limit is a per-run cgroup instead (root on a cgroup-v1 host only).
-* docker backends register themselves in ``WAYS`` the same way (container reuse, container per run).
+* docker (container reuse): the ``docker`` backend as it runs by default, one long-lived container
+  per worker serving run after run (one ``docker exec`` each).
+* docker (container per run): the same backend with ``reuse_container=False``, a container started
+  and removed for every program, as container-per-episode designs do.
 
 Each way is measured one program at a time (latency) and with as many programs in flight as the
 machine has cores (throughput). Ratios to the bare subprocess are medians of back-to-back pairs,
@@ -29,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rlvr.sandboxes import SandboxUnavailable
+from rlvr.sandboxes import SandboxUnavailable, make_sandbox
 from rlvr.sandboxes.bubblewrap import SYSTEM_PATH
 from rlvr.sandboxes.pool import machine_parallelism
 
@@ -76,10 +79,25 @@ def local_sandbox(**options: object) -> JudgeFn:
     return judge
 
 
+def docker_sandbox(reuse_container: bool) -> JudgeFn:
+    sandbox = make_sandbox("docker", reuse_container=reuse_container)
+
+    def judge() -> bool:
+        result = sandbox.run("python3 main.py", files={"main.py": PROGRAM}, stdin=STDIN, timeout_s=TIMEOUT_S)
+        return result.stdout.strip() == EXPECTED
+
+    if reuse_container:  # start one container per worker before measuring
+        with ThreadPoolExecutor(machine_parallelism()) as pool:
+            list(pool.map(lambda _: judge(), range(machine_parallelism())))
+    return judge
+
+
 WAYS: dict[str, Callable[[], JudgeFn]] = {
     "bare subprocess": bare_subprocess,
     "local sandbox": local_sandbox,
     "local sandbox + cgroups": lambda: local_sandbox(cgroups=True),
+    "docker (container reuse)": lambda: docker_sandbox(reuse_container=True),
+    "docker (container per run)": lambda: docker_sandbox(reuse_container=False),
 }
 """Name -> factory; a factory raises ``SandboxUnavailable`` where its way cannot run here."""
 BASELINE = "bare subprocess"

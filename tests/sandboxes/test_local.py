@@ -206,7 +206,8 @@ def test_the_pool_is_sized_to_the_machine(sandbox: LocalSandbox) -> None:
         assert pool.max_workers == len(os.sched_getaffinity(0))
 
 
-def test_make_sandbox_picks_backends_by_name(sandbox: LocalSandbox) -> None:
+def test_make_sandbox_picks_backends_by_name(sandbox: LocalSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("E2B_API_KEY", raising=False)  # without a key, e2b must refuse clearly
     assert isinstance(local_sandbox_via_registry(), LocalSandbox)
     with pytest.raises(ValueError, match="unknown sandbox backend"):
         make_sandbox("nope")
