@@ -116,8 +116,19 @@ class Sandbox(abc.ABC):
         self.default_limits = limits or Limits()
 
     @abc.abstractmethod
+    def _new_workspace(self) -> Workspace:
+        """A fresh, empty workspace (the backend's own kind)."""
+
     def open_workspace(self, files: Files | None = None) -> Workspace:
-        """A fresh, empty workspace holding ``files``."""
+        """A fresh workspace holding ``files``; closed again if writing them fails."""
+        workspace = self._new_workspace()
+        if files:
+            try:
+                workspace.write_files(files)
+            except BaseException:
+                workspace.close()
+                raise
+        return workspace
 
     def run(
         self,

@@ -227,15 +227,8 @@ class DockerSandbox(Sandbox):
         with self._lock:
             return list(self._live)
 
-    def open_workspace(self, files: Files | None = None) -> DockerWorkspace:
-        workspace = DockerWorkspace(self)
-        if files:
-            try:
-                workspace.write_files(files)
-            except BaseException:
-                workspace.close()
-                raise
-        return workspace
+    def _new_workspace(self) -> DockerWorkspace:
+        return DockerWorkspace(self)
 
     def close(self) -> None:
         """Remove every container (also those of workspaces still open). Idempotent."""

@@ -201,15 +201,8 @@ class E2BSandbox(Sandbox):
         with self._lock:
             return list(self._live)
 
-    def open_workspace(self, files: Files | None = None) -> E2BWorkspace:
-        workspace = E2BWorkspace(self)
-        if files:
-            try:
-                workspace.write_files(files)
-            except BaseException:
-                workspace.close()
-                raise
-        return workspace
+    def _new_workspace(self) -> E2BWorkspace:
+        return E2BWorkspace(self)
 
     def close(self) -> None:
         """Kill every VM (also those of workspaces still open). Idempotent."""

@@ -168,15 +168,8 @@ class LocalSandbox(Sandbox):
         """Whether runs get a cgroup (memory counted as used) rather than address-space rlimits."""
         return self._cgroups is not None
 
-    def open_workspace(self, files: Files | None = None) -> LocalWorkspace:
-        workspace = LocalWorkspace(self)
-        if files:
-            try:
-                workspace.write_files(files)
-            except BaseException:
-                workspace.close()
-                raise
-        return workspace
+    def _new_workspace(self) -> LocalWorkspace:
+        return LocalWorkspace(self)
 
     def _probe(self) -> None:
         """Start one empty sandbox (once per process and configuration) so failures surface here."""
