@@ -192,7 +192,7 @@ class DockerSandbox(Sandbox):
         super().__init__(limits)
         if image is not None and packages is not None:
             raise ValueError("pass either image= or packages=, not both")
-        self.client = client or _connect()
+        self.client = client or docker_image.connect()
         if image is None:
             wanted = tuple(docker_image.DEFAULT_PACKAGES if packages is None else packages)
             image = docker_image.image_name(wanted)
@@ -712,18 +712,6 @@ def _is_gone(error: docker.errors.APIError) -> bool:
 
 def _memory_bytes(limits: Limits) -> int:
     return limits.memory_mb << 20
-
-
-def _connect() -> docker.DockerClient:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as error:
-        raise SandboxUnavailable(
-            f"cannot reach the Docker daemon ({error}): start it (`systemctl start docker`, or "
-            "`dockerd &` as root), set DOCKER_HOST, or use backend='local'"
-        ) from error
-    return client
 
 
 def _owner() -> str:

@@ -115,7 +115,7 @@ def build_image(
     for package in packages:
         if not package or package.startswith("-") or any(char.isspace() for char in package):
             raise ValueError(f"not a Debian package name: {package!r}")
-    client = client or _client()
+    client = client or connect()
     name = image_name(packages, run, suite)
     if not rebuild and image_exists(client, name):
         return name
@@ -130,7 +130,8 @@ def build_image(
     return name
 
 
-def _client() -> docker.DockerClient:
+def connect() -> docker.DockerClient:
+    """A client for the local Docker daemon, or ``SandboxUnavailable`` saying how to start one."""
     try:
         client = docker.from_env()
         client.ping()
