@@ -45,11 +45,15 @@ def coerce_action(action: Any, max_length: int) -> tuple[str, str | None]:
 class _TextSeat:
     """Adapts a text-only opponent (``str -> str``) to the ``Bot`` signature.
 
-    The first call prepends the seat's instructions, so a plain LLM callable gets the rules.
+    The first call of every episode prepends the seat's instructions, so a plain LLM callable gets
+    the rules (and, in games that deal private information into them, this episode's).
     """
 
     def __init__(self, respond: TextOpponent) -> None:
         self.respond = respond
+        self._briefed = False
+
+    def new_episode(self) -> None:
         self._briefed = False
 
     def __call__(self, game: TurnGame, role: str, rng: np.random.Generator) -> str:
@@ -163,6 +167,9 @@ class GameEnv(gymnasium.Env[str, str]):
         missing = [r for r in self.game.roles if r != self.agent_role and r not in self._opponents]
         if missing:
             raise ValueError(f"no opponent given for seats {missing}")
+        for opponent in self._opponents.values():
+            if isinstance(opponent, _TextSeat):
+                opponent.new_episode()
         episode_seed = draw_seed(self.np_random)
         reseed(self._game_rng, episode_seed)
         reseed(self._bot_rng, episode_seed + 1)  # SplitMix64 makes neighbouring seeds unrelated

@@ -104,6 +104,27 @@ def test_text_opponent_sees_rules_first() -> None:
     assert seen and seen[0].startswith("You are player_1.")
 
 
+def test_text_opponent_is_briefed_again_every_episode() -> None:
+    episodes: list[list[str]] = []
+
+    def opponent(observation: str) -> str:
+        episodes[-1].append(observation)
+        return "[2]"
+
+    env = RaceEnv(seat=0, opponent=opponent)
+    for seed in range(4):
+        episodes.append([])
+        env.reset(seed=seed)
+        done = False
+        while not done:
+            _, _, terminated, truncated, _ = env.step("[1]")
+            done = terminated or truncated
+    for seen in episodes:
+        assert seen, "the opponent moves in every episode"
+        briefings = [observation.startswith("You are player_1.") for observation in seen]
+        assert briefings == [True] + [False] * (len(seen) - 1)
+
+
 def test_same_seed_same_episode() -> None:
     def run(seed: int) -> list:
         env = RaceEnv(seat=0)
