@@ -1,0 +1,83 @@
+"""Policies without a model: any function of the chat, and a uniform random legal mover.
+
+They are real policies, not test doubles: ``CallablePolicy`` seats a human at a prompt or a rule-based
+player in a match, and ``RandomLegalPolicy`` is the floor every leaderboard entry must beat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rlvr.agents.base import Completion, Policy, PolicyError, SamplingParams
+from rlvr.core.records import Message
+
+
+class CallablePolicy(Policy):
+    """Wraps ``fn(messages) -> reply text``; sampling parameters are ignored except ``n``.
+
+    ``fn`` is called once per conversation (``n`` times with ``params.n > 1``), in batch order.
+    """
+
+    def __init__(self, fn: Callable[[list[Message]], str], name: str | None = None) -> None:
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+
+    def generate(
+        self, batch: Sequence[list[Message]], params: SamplingParams | None = None
+    ) -> list[Completion]:
+        n = params.n if params is not None else 1
+        completions = []
+        for messages in batch:
+            for _ in range(n):
+                text = self.fn(list(messages))
+                if not isinstance(text, str):
+                    raise PolicyError(f"{self.name} returned {type(text).__name__}, expected str")
+                completions.append(Completion(text=text, finish_reason="stop"))
+        return completions
+
+
+_LEGAL_MOVES = re.compile(r"legal moves\s*:(?P<moves>[^\n]*)", re.IGNORECASE)
+_TAG = re.compile(r"\[[^\[\]\n]+\]")
+
+
+def legal_moves_in(text: str) -> list[str]:
+    """The ``[x]`` tags on the line of the last ``Legal moves:`` in ``text`` (brackets kept).
+
+    Our games end each prompt with ``Legal moves: [0], [1], [2]``; the *last* such line counts because
+    an invalid-move reply may quote an earlier list.
+    """
+    found = list(_LEGAL_MOVES.finditer(text))
+    return _TAG.findall(found[-1]["moves"]) if found else []
+
+
+class RandomLegalPolicy(Policy):
+    """Plays uniformly among the moves listed in the last user message (see ``legal_moves_in``).
+
+    Draws come from its own seeded ``numpy`` Generator, one per completion in batch order, so a seeded
+    policy replays the same moves against the same prompts. A prompt without a move list is a
+    ``PolicyError``: such an env needs a different policy.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def generate(
+        self, batch: Sequence[list[Message]], params: SamplingParams | None = None
+    ) -> list[Completion]:
+        n = params.n if params is not None else 1
+        completions = []
+        for messages in batch:
+            last_user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+            legal = legal_moves_in(last_user)
+            if not legal:
+                raise PolicyError(
+                    "RandomLegalPolicy found no 'Legal moves: [a], [b]' line in the last user message; "
+                    "use it only with envs that list their moves"
+                )
+            for _ in range(n):
+                move = legal[int(self.rng.integers(len(legal)))]
+                completions.append(Completion(text=move, finish_reason="stop"))
+        return completions
