@@ -85,6 +85,9 @@ class Completion:
     """``"stop"`` (the model ended its reply or hit a stop string) or ``"length"`` (``max_tokens``)."""
     usage: dict[str, int] = field(default_factory=dict)
     """Token counts when known: ``prompt_tokens``, ``completion_tokens``."""
+    error: str | None = None
+    """Set when this one item failed (a timeout, a refused request) while the rest of the batch went
+    through; ``text`` is then empty. The runner fails only the episode that asked for it."""
 
 
 class Policy(abc.ABC):
