@@ -29,7 +29,10 @@ class Turn:
     """Position of this turn in the episode (all seats counted)."""
     observation: str
     action: str
+    """What the env received: the reply with ``<think>`` blocks stripped and the answer extracted."""
     reward: float = 0.0
+    completion: str | None = None
+    """The policy's reply exactly as generated, reasoning included (``None`` for scripted bots)."""
     prompt: list[Message] | None = None
     """The full chat the policy saw, when the runner built one."""
     prompt_token_ids: list[int] | None = None
@@ -63,6 +66,10 @@ class Trajectory:
     terminated: bool = False
     truncated: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
+    group_id: str | None = None
+    """Episodes sampled from the same task and seed share it (GRPO-style groups)."""
+    error: str | None = None
+    """Why the episode failed (an env crash, an endpoint timeout); ``None`` when it ran to the end."""
 
     def turns_of(self, role: str) -> list[Turn]:
         return [turn for turn in self.turns if turn.role == role]
