@@ -7,7 +7,10 @@ player in a match, and ``RandomLegalPolicy`` is the floor every leaderboard entr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -80,4 +83,47 @@ class RandomLegalPolicy(Policy):
             for _ in range(n):
                 move = legal[int(self.rng.integers(len(legal)))]
                 completions.append(Completion(text=move, finish_reason="stop"))
+        return completions
+
+
+@dataclass(frozen=True)
+class BotSeat:
+    """A seat played by one of the env's own scripted bots (``"random"``, ``"optimal"``, ...).
+
+    Bots read the game state directly, so they exist only for our turn-based games (AEC view); they
+    move inside ``EpisodeRun.act`` and cost no policy call.
+    """
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"bot:{self.name}"
+
+
+class HumanPolicy(Policy):
+    """A person at the terminal: shows each new message and reads the reply from stdin.
+
+    Batches are answered one conversation at a time, in order. End of input (Ctrl-D) is a
+    ``PolicyError``, which fails the episode rather than hanging the run.
+    """
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        self.stdin = stdin
+        self.stdout = stdout
+
+    def generate(
+        self, batch: Sequence[list[Message]], params: SamplingParams | None = None
+    ) -> list[Completion]:
+        stdin, stdout = self.stdin or sys.stdin, self.stdout or sys.stdout
+        completions = []
+        for messages in batch:
+            if len(messages) <= 2 and messages and messages[0].get("role") == "system":
+                stdout.write(messages[0]["content"] + "\n\n")
+            stdout.write(messages[-1]["content"] + "\n> ")
+            stdout.flush()
+            line = stdin.readline()
+            if not line:
+                raise PolicyError("no more input from the terminal")
+            completions.append(Completion(text=line.rstrip("\n"), finish_reason="stop"))
         return completions

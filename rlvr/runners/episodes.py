@@ -21,23 +21,9 @@ import numpy as np
 
 from rlvr.agents.base import Completion
 from rlvr.agents.conversation import Conversation
+from rlvr.agents.scripted import BotSeat
 from rlvr.core.records import Message, Trajectory, Turn
 from rlvr.core.registry import get_entry, make, make_aec
-
-
-@dataclass(frozen=True)
-class BotSeat:
-    """A seat played by one of the env's own scripted bots (``"random"``, ``"optimal"``, ...).
-
-    Bots read the game state directly, so they exist only for our turn-based games (AEC view); they
-    move inside ``EpisodeRun.act`` and cost no policy call.
-    """
-
-    name: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return f"bot:{self.name}"
 
 
 @dataclass(frozen=True)
@@ -72,6 +58,13 @@ class PendingTurn:
     observation: str
     info: dict[str, Any]
     messages: list[Message]
+
+
+def completion_tokens(completion: Completion) -> int:
+    """Tokens generated for ``completion``: its ids when given, else the backend's usage count."""
+    if completion.completion_token_ids is not None:
+        return len(completion.completion_token_ids)
+    return int(completion.usage.get("completion_tokens", 0))
 
 
 def _public_info(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -225,6 +218,7 @@ class EpisodeRun:
         )
         if completion.finish_reason is not None:
             turn.info["finish_reason"] = completion.finish_reason
+        turn.info["completion_tokens"] = completion_tokens(completion)
         if self.multi_seat:
             self.env.step(action)
             self._note_invalid(turn, self.env.infos.get(pending.role, {}))

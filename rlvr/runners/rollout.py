@@ -33,9 +33,10 @@ from typing import Any
 
 from rlvr.agents.base import Completion, Policy, PolicyError, PolicyUnavailable, SamplingParams
 from rlvr.agents.extraction import ActionExtractor, extractor_for
+from rlvr.agents.scripted import BotSeat
 from rlvr.core.records import Message, Trajectory
 from rlvr.core.registry import get_entry
-from rlvr.runners.episodes import BotSeat, EpisodeRun, EpisodeSpec
+from rlvr.runners.episodes import EpisodeRun, EpisodeSpec, completion_tokens
 
 
 @dataclass
@@ -113,12 +114,6 @@ class RolloutStats:
 def _describe(error: BaseException) -> str:
     text = str(error).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _completion_tokens(completion: Completion) -> int:
-    if completion.completion_token_ids is not None:
-        return len(completion.completion_token_ids)
-    return int(completion.usage.get("completion_tokens", 0))
 
 
 class Runner:
@@ -251,7 +246,7 @@ class Runner:
                     run.fail(f"policy error: {completion.error}")
                     continue
                 self.stats.turns += 1
-                self.stats.completion_tokens += _completion_tokens(completion)
+                self.stats.completion_tokens += completion_tokens(completion)
                 extractor = player.extractor or extractor_for(run.spec.env_id)
                 try:
                     action = extractor(completion.text)

@@ -16,8 +16,9 @@ from rlvr.agents import (
     SamplingParams,
     legal_moves_in,
 )
+from rlvr.agents.scripted import BotSeat
 from rlvr.core.records import Message, Trajectory, read_jsonl, write_jsonl
-from rlvr.runners.episodes import BotSeat, EpisodeSpec
+from rlvr.runners.episodes import EpisodeSpec
 from rlvr.runners.matches import play_match
 from rlvr.runners.rollout import Player, Runner, grouped, rollout
 from tests.runners import toy_envs
