@@ -1,8 +1,10 @@
-"""``rlvr``: list the envs, play one in the terminal, or pit scripted bots against each other.
+"""``rlvr``: list the envs, play them, evaluate agents on them, and show the leaderboard.
 
 rlvr list [--tag game] [--json]
 rlvr play rlvr/TicTacToe-v0 --opponent optimal --seed 3          # you against a bot
 rlvr play rlvr/KuhnPoker-v0 --agent optimal --episodes 500       # bot against bot, with a summary
+rlvr eval --env rlvr/KuhnPoker-v0 --agent smollm2 --opponent bot:optimal --episodes 20 --db results.db
+rlvr leaderboard --db results.db --html leaderboard.html
 """
 
 from __future__ import annotations
@@ -147,6 +149,60 @@ def cmd_play(args: argparse.Namespace, console: Console) -> int:
     return _play_bots(args, console, env_kwargs)
 
 
+def cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    from pathlib import Path
+
+    from rlvr.agents.base import PolicyUnavailable, SamplingParams
+    from rlvr.runners.evaluate import EvalOptions, EvalRequest, evaluate
+
+    request = EvalRequest(
+        env_ids=tuple(args.env),
+        agents=tuple(args.agent or ["smollm2"]),
+        opponents=tuple(args.opponent),
+        episodes=args.episodes,
+        seed=args.seed,
+        env_kwargs=_parse_env_args(args.env_arg),
+    )
+    backend_options: dict[str, Any] = {"seed": args.seed}
+    if args.device:
+        backend_options["device"] = args.device
+    options = EvalOptions(
+        sampling=SamplingParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed),
+        history_window=args.history_window,
+        max_episodes=args.max_concurrent,
+        backend_options=backend_options,
+        progress=not args.no_progress,
+        jsonl=Path(args.jsonl) if args.jsonl else None,
+    )
+    try:
+        summary = evaluate(request, args.db, options, command=" ".join(sys.argv))
+    except PolicyUnavailable as error:
+        console.print(f"[red]rlvr: {error}[/red]")
+        return 3
+    for note in summary.skipped_pairs:
+        console.print(f"[yellow]note: {note}[/yellow]")
+    console.print(
+        f"{summary.planned} episodes planned, {summary.already_done} already in {args.db}, "
+        f"{summary.played} played ({summary.failed} failed) in {summary.seconds:.1f} s"
+    )
+    if not args.no_leaderboard:
+        from rlvr.runners.leaderboard import render_leaderboard
+
+        render_leaderboard(args.db, html_path=args.html, console=console)
+        if args.html:
+            console.print(f"leaderboard page: {args.html}")
+    return 1 if summary.failed else 0
+
+
+def cmd_leaderboard(args: argparse.Namespace, console: Console) -> int:
+    from rlvr.runners.leaderboard import render_leaderboard
+
+    render_leaderboard(args.db, html_path=args.html, console=console)
+    if args.html:
+        console.print(f"leaderboard page: {args.html}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rlvr", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +231,37 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE", help="env option")
     play.add_argument("--out", help="bot matches: write trajectories to this JSONL file")
     play.set_defaults(handler=cmd_play)
+
+    evaluation = commands.add_parser(
+        "eval",
+        help="evaluate agents on envs; results go to SQLite; rerun to resume",
+        description="Agent specs: smollm2 (the embedded model, default), hf:MODEL, "
+        "openai:MODEL[@BASE_URL], vllm:MODEL, bot:NAME[:key=value,...], random-legal, human; "
+        "prefix NAME= to name one. Two-seat games are played from both seats, every agent against "
+        "every opponent and every other agent.",
+    )
+    evaluation.add_argument("--env", action="append", required=True, help="env id (repeatable)")
+    evaluation.add_argument("--agent", action="append", help="agent spec (repeatable; default smollm2)")
+    evaluation.add_argument("--opponent", action="append", default=[], help="opponent spec (repeatable)")
+    evaluation.add_argument("--episodes", type=int, default=10, help="seeds per match-up and seat order")
+    evaluation.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    evaluation.add_argument("--db", default="results.db", help="SQLite results file (default results.db)")
+    evaluation.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE", help="env option")
+    evaluation.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
+    evaluation.add_argument("--max-tokens", type=int, default=128, help="reply length cap (default 128)")
+    evaluation.add_argument("--history-window", type=int, help="keep only the last N exchanges in prompts")
+    evaluation.add_argument("--max-concurrent", type=int, default=32, help="episodes live at once")
+    evaluation.add_argument("--device", help="transformers/vLLM device, e.g. cpu or cuda")
+    evaluation.add_argument("--jsonl", help="also append every trajectory to this JSONL file")
+    evaluation.add_argument("--html", help="write the leaderboard page here at the end")
+    evaluation.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard")
+    evaluation.add_argument("--no-progress", action="store_true", help="no progress bar")
+    evaluation.set_defaults(handler=cmd_eval)
+
+    board = commands.add_parser("leaderboard", help="print the leaderboard of a results file")
+    board.add_argument("--db", default="results.db", help="SQLite results file (default results.db)")
+    board.add_argument("--html", help="also write a static HTML page with plots")
+    board.set_defaults(handler=cmd_leaderboard)
     return parser
 
 

@@ -13,7 +13,7 @@ from rlvr.agents.extraction import (
     last_fenced_block,
     strip_think,
 )
-from rlvr.agents.scripted import CallablePolicy, RandomLegalPolicy, legal_moves_in
+from rlvr.agents.scripted import BotSeat, CallablePolicy, HumanPolicy, RandomLegalPolicy, legal_moves_in
 from rlvr.agents.wrappers import (
     FewShotPolicy,
     PolicyWrapper,
@@ -27,10 +27,12 @@ from rlvr.agents.wrappers import (
 __all__ = [
     "EXTRACTORS",
     "ActionExtractor",
+    "BotSeat",
     "CallablePolicy",
     "Completion",
     "Conversation",
     "FewShotPolicy",
+    "HumanPolicy",
     "Policy",
     "PolicyError",
     "PolicyUnavailable",

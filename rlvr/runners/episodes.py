@@ -112,6 +112,7 @@ class EpisodeRun:
         self.pending: PendingTurn | None = None
         self.done = False
         self.env_seconds = 0.0
+        self.started = time.perf_counter()
         self._last_turn: dict[str, Turn] = {}
         self._returns: dict[str, float] = {}
         self._bot_rng = np.random.default_rng([spec.seed, 1])

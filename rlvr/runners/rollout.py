@@ -328,6 +328,7 @@ class Runner:
         return "game" in get_entry(run.spec.env_id).tags
 
     def _finished(self, run: EpisodeRun) -> None:
+        run.trajectory.metadata["duration_s"] = time.perf_counter() - run.started
         self.stats.episodes += 1
         if run.trajectory.error is not None:
             self.stats.failed += 1
