@@ -94,8 +94,12 @@ class Policy(abc.ABC):
     """Maps a batch of conversations to completions.
 
     Subclasses implement ``generate``. ``agenerate`` runs it in a worker thread so a blocking backend
-    never stalls the runner's event loop; backends with a native async client override it.
+    never stalls the runner's event loop; backends with a native async client override it. A policy
+    that answers in microseconds (a scripted one) sets ``blocking = False`` and is called inline,
+    because the thread hop would cost more than the call.
     """
+
+    blocking: bool = True
 
     @abc.abstractmethod
     def generate(
@@ -106,4 +110,6 @@ class Policy(abc.ABC):
     async def agenerate(
         self, batch: Sequence[list[Message]], params: SamplingParams | None = None
     ) -> list[Completion]:
+        if not self.blocking:
+            return self.generate(batch, params)
         return await asyncio.to_thread(self.generate, batch, params)

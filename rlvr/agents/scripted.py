@@ -21,11 +21,15 @@ from rlvr.core.records import Message
 class CallablePolicy(Policy):
     """Wraps ``fn(messages) -> reply text``; sampling parameters are ignored except ``n``.
 
-    ``fn`` is called once per conversation (``n`` times with ``params.n > 1``), in batch order.
+    ``fn`` is called once per conversation (``n`` times with ``params.n > 1``), in batch order. Pass
+    ``blocking=False`` when ``fn`` is quick and never waits, so the runner calls it inline.
     """
 
-    def __init__(self, fn: Callable[[list[Message]], str], name: str | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[list[Message]], str], name: str | None = None, *, blocking: bool = True
+    ) -> None:
         self.fn = fn
+        self.blocking = blocking
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
 
     def generate(
@@ -63,6 +67,8 @@ class RandomLegalPolicy(Policy):
     policy replays the same moves against the same prompts. A prompt without a move list is a
     ``PolicyError``: such an env needs a different policy.
     """
+
+    blocking = False
 
     def __init__(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)

@@ -150,6 +150,8 @@ class Runner:
         self.max_turns = max_turns
         self.stats = RolloutStats()
         self._idle_envs: dict[tuple[str, str, bool], list[Any]] = defaultdict(list)
+        self._inline_by_env: dict[str, bool] = {}
+        self._extractors: dict[str, ActionExtractor] = {}
 
     # -- public entry points -----------------------------------------------------------------------
 
@@ -226,9 +228,17 @@ class Runner:
         if not groups:
             return
         began = time.perf_counter()
-        replies = await asyncio.gather(
-            *(self._call(players[key], group) for key, group in groups.items()), return_exceptions=True
-        )
+        replies: list[list[Completion] | BaseException]
+        if len(groups) == 1:  # the common case; gather would cost a trip through the event loop
+            ((key, group),) = groups.items()
+            try:
+                replies = [await self._call(players[key], group)]
+            except Exception as error:
+                replies = [error]
+        else:
+            replies = await asyncio.gather(
+                *(self._call(players[key], group) for key, group in groups.items()), return_exceptions=True
+            )
         self.stats.policy_seconds += time.perf_counter() - began
         steps = []
         for (key, group), completions in zip(groups.items(), replies, strict=True):
@@ -247,7 +257,7 @@ class Runner:
                     continue
                 self.stats.turns += 1
                 self.stats.completion_tokens += completion_tokens(completion)
-                extractor = player.extractor or extractor_for(run.spec.env_id)
+                extractor = player.extractor or self._default_extractor(run.spec.env_id)
                 try:
                     action = extractor(completion.text)
                 except Exception as error:  # a user-supplied extractor
@@ -325,7 +335,16 @@ class Runner:
     def _steps_inline(self, run: EpisodeRun) -> bool:
         if self.inline_steps is not None:
             return self.inline_steps
-        return "game" in get_entry(run.spec.env_id).tags
+        inline = self._inline_by_env.get(run.spec.env_id)
+        if inline is None:
+            inline = self._inline_by_env[run.spec.env_id] = "game" in get_entry(run.spec.env_id).tags
+        return inline
+
+    def _default_extractor(self, env_id: str) -> ActionExtractor:
+        extractor = self._extractors.get(env_id)
+        if extractor is None:
+            extractor = self._extractors[env_id] = extractor_for(env_id)
+        return extractor
 
     def _finished(self, run: EpisodeRun) -> None:
         run.trajectory.metadata["duration_s"] = time.perf_counter() - run.started
