@@ -189,8 +189,6 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
         from rlvr.runners.leaderboard import render_leaderboard
 
         render_leaderboard(args.db, html_path=args.html, console=console)
-        if args.html:
-            console.print(f"leaderboard page: {args.html}")
     return 1 if summary.failed else 0
 
 
@@ -198,8 +196,6 @@ def cmd_leaderboard(args: argparse.Namespace, console: Console) -> int:
     from rlvr.runners.leaderboard import render_leaderboard
 
     render_leaderboard(args.db, html_path=args.html, console=console)
-    if args.html:
-        console.print(f"leaderboard page: {args.html}")
     return 0
 
 

@@ -346,11 +346,11 @@ def _est(value: Estimate, digits: int = 3, scale: float = 1.0) -> str:
     if math.isnan(value.mean):
         return "–"
     text = f"{value.mean * scale:.{digits}f}"
-    return text if math.isnan(value.ci) else f"{text} ± {value.ci * scale:.{digits}f}"
+    return text if math.isnan(value.ci) else f"{text}±{value.ci * scale:.{digits}f}"
 
 
 def _pct(value: Estimate) -> str:
-    return _est(value, 1, 100.0) + ("" if math.isnan(value.mean) else " %")
+    return _est(value, 1, 100.0) + ("" if math.isnan(value.mean) else "%")
 
 
 def _interval(rating: bt.Rating) -> str:
@@ -369,25 +369,38 @@ def _summary(board: Leaderboard) -> str:
 # -- terminal ------------------------------------------------------------------------------------------
 
 
+TERMINAL_METRICS = ("win", "pass_rate", "accepted", "em", "f1", "hits@1", "mrr", "chip_diff")
+"""The metrics worth a terminal column, in order of preference; the HTML page shows every metric."""
+MAX_TERMINAL_METRICS = 2
+
+
+def _terminal_metrics(env: EnvBoard) -> list[str]:
+    """A few telling metrics, so the table fits a terminal; ``return`` would repeat the reward column."""
+    preferred = [name for name in TERMINAL_METRICS if name in env.metric_names]
+    others = [name for name in env.metric_names if name not in preferred and name != "return"]
+    return (preferred or others)[: 1 if env.multi_seat else MAX_TERMINAL_METRICS]
+
+
 def _agents_table(env: EnvBoard) -> Table:
     table = Table(
         title=Text(env.env_id, style="bold"), caption=f"{env.episodes} episodes", title_justify="left"
     )
     table.add_column("Agent")
-    table.add_column("Episodes", justify="right")
-    table.add_column("Reward ± 95% CI", justify="right")
+    table.add_column("Eps", justify="right")
+    table.add_column("Reward±95%CI", justify="right")
     if env.multi_seat:
-        table.add_column("W / D / L", justify="right")
-    for name in env.metric_names:
+        table.add_column("W/D/L", justify="right")
+    metric_names = _terminal_metrics(env)
+    for name in metric_names:
         table.add_column(Text(name), justify="right")
     table.add_column("Invalid", justify="right")
     table.add_column("Turns", justify="right")
     table.add_column("Tokens", justify="right")
     for stats in env.agents:
-        cells: list[str | Text] = [Text(stats.agent), str(stats.episodes), _est(stats.reward)]
+        cells: list[str | Text] = [Text(stats.agent), str(stats.episodes), _est(stats.reward, 2)]
         if env.multi_seat:
-            cells.append(f"{stats.wins} / {stats.draws} / {stats.losses}")
-        cells += [_est(stats.metrics[name]) if name in stats.metrics else "–" for name in env.metric_names]
+            cells.append(f"{stats.wins}/{stats.draws}/{stats.losses}")
+        cells += [_est(stats.metrics[name], 2) if name in stats.metrics else "–" for name in metric_names]
         cells += [_pct(stats.invalid_rate), _num(stats.mean_turns, 1), _num(stats.mean_tokens, 0)]
         table.add_row(*cells)
     return table

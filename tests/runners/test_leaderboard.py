@@ -202,7 +202,7 @@ def test_render_leaderboard_prints_and_writes_html(db_path: Path, tmp_path: Path
     board = render_leaderboard(db_path, html_path, console=console)
     text = console.export_text()
     assert board.env(KUHN).agent("A").episodes == 4
-    for needle in (KUHN, CODE, "Bradley–Terry", "By seat", "Head to head", "0.250", "2 / 1 / 1", "1 failed"):
+    for needle in (KUHN, CODE, "Bradley–Terry", "By seat", "Head to head", "0.250", "2/1/1", "1 failed"):
         assert needle in text
     assert html_path.is_file() and "table-rlvr-kuhnpoker-v0" in html_path.read_text()
 
