@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlvr.agents.base import Policy
+from rlvr.agents.embedded import EMBEDDED_MODEL
 from rlvr.agents.scripted import BotSeat, HumanPolicy, RandomLegalPolicy
 
-EMBEDDED_MODEL = "smollm2"  # TODO(reconcile): rlvr.agents.embedded
 _NAME = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)=(?P<spec>.+)$")
 KINDS = ("hf", "openai", "vllm", "bot")
 
