@@ -121,6 +121,18 @@ def hf_dir_from_gguf(gguf: str | os.PathLike[str] | None = None, *, timeout_s: f
     return target
 
 
+def converted_embedded_dir() -> Path | None:
+    """The embedded model's converted directory if an earlier ``hf_dir_from_gguf()`` left a complete
+    one, else ``None``; never converts. Loading it takes ~4 s instead of ~20 s from the GGUF."""
+    try:
+        source = _embedded_path()
+    except PolicyUnavailable:
+        return None
+    target = cache_root() / "smollm2-hf"
+    marker = {"source": source.name, "size": source.stat().st_size, "recipe": _RECIPE}
+    return target if _marker(target) == marker else None
+
+
 def _marker(directory: Path) -> Any:
     try:
         return json.loads((directory / _MARKER).read_text())

@@ -261,7 +261,11 @@ class TransformersPolicy(Policy):
     def _resolve(model: str, gguf_file: str | None) -> tuple[str, str | None]:
         """``(directory or hub id, gguf file name or None)`` for ``from_pretrained``."""
         if model == EMBEDDED_MODEL and gguf_file is None:
-            return embedded_gguf()
+            from rlvr.agents.serving import converted_embedded_dir
+
+            # The same weights, already dequantized by an earlier LocalServer: five times faster to load.
+            converted = converted_embedded_dir()
+            return (str(converted), None) if converted is not None else embedded_gguf()
         path = Path(model).expanduser()
         if gguf_file is None and path.suffix == ".gguf" and path.is_file():
             return str(path.parent), path.name

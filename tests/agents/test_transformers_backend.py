@@ -15,7 +15,6 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -49,20 +48,9 @@ def require(missing: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def policy() -> Iterator[Any]:
-    require(missing_embedded_requirements())
-    import torch
-
-    from rlvr.agents.transformers_backend import TransformersPolicy
-
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:
-        # Each xdist worker would otherwise run one torch thread per core; oversubscribed, OpenMP
-        # threads spin against each other and generation gets several times slower.
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
-    loaded = TransformersPolicy("smollm2", device="cpu", max_batch_size=8, default_max_tokens=16)
-    yield loaded
-    loaded.close()
+def policy(smollm2: Any) -> Any:
+    """The session's model (tests/conftest.py), loaded from the GGUF file itself."""
+    return smollm2
 
 
 @pytest.fixture(scope="module")
