@@ -87,3 +87,28 @@ def test_human_play_survives_closed_input() -> None:
     )
     assert result.returncode == 1
     assert "Input closed" in result.stdout
+
+
+def test_eval_then_leaderboard_from_the_command_line(tmp_path, capsys) -> None:
+    db, page, jsonl = tmp_path / "r.db", tmp_path / "board.html", tmp_path / "runs.jsonl"
+    argv = ["eval", "--env", "rlvr/TicTacToe-v0", "--agent", "random-legal", "--opponent", "bot:optimal"]
+    argv += ["--episodes", "3", "--db", str(db), "--no-progress", "--jsonl", str(jsonl), "--html", str(page)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "6 episodes planned, 0 already" in out and "Bradley" in out
+    assert page.read_text().count("<svg") >= 2
+    assert len(list(read_jsonl(jsonl))) == 6
+    assert main([*argv, "--no-leaderboard"]) == 0
+    assert "6 already in" in capsys.readouterr().out
+    assert main(["leaderboard", "--db", str(db)]) == 0
+    assert "random-legal" in capsys.readouterr().out
+
+
+def test_eval_and_leaderboard_errors_are_clear(tmp_path, capsys) -> None:
+    assert main(["leaderboard", "--db", str(tmp_path / "missing.db")]) == 2
+    assert "missing.db" in capsys.readouterr().out
+    assert not (tmp_path / "missing.db").exists()
+    assert (
+        main(["eval", "--env", "rlvr/TicTacToe-v0", "--agent", "gpt4", "--db", str(tmp_path / "r.db")]) == 2
+    )
+    assert "unknown agent spec" in capsys.readouterr().out

@@ -156,3 +156,19 @@ def test_random_legal_policy_plays_tictactoe_without_invalid_moves(seed):
 def test_random_legal_policy_needs_a_move_list():
     with pytest.raises(PolicyError, match="Legal moves"):
         RandomLegalPolicy(seed=0).generate([[{"role": "user", "content": "say anything"}]])
+
+
+def test_human_policy_shows_the_rules_once_and_reads_replies():
+    import io
+
+    from rlvr.agents import HumanPolicy, PolicyError
+
+    shown = io.StringIO()
+    human = HumanPolicy(stdin=io.StringIO("[bet]\n[call]\n"), stdout=shown)
+    first = [{"role": "system", "content": "RULES"}, {"role": "user", "content": "Your card: K"}]
+    later = [*first, {"role": "assistant", "content": "[bet]"}, {"role": "user", "content": "They bet."}]
+    assert [c.text for c in human.generate([first])] == ["[bet]"]
+    assert [c.text for c in human.generate([later])] == ["[call]"]
+    assert shown.getvalue().count("RULES") == 1 and "They bet." in shown.getvalue()
+    with pytest.raises(PolicyError, match="no more input"):
+        human.generate([later])
