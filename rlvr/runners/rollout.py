@@ -87,6 +87,36 @@ def grouped(specs: Iterable[EpisodeSpec], n: int) -> list[EpisodeSpec]:
     return out
 
 
+def against_pool(
+    env_id: str,
+    seeds: Iterable[int],
+    learner: str,
+    pool: Sequence[str],
+    roles: Sequence[str] = ("player_0", "player_1"),
+    *,
+    draw_seed: int = 0,
+    env_kwargs: Mapping[str, Any] | None = None,
+) -> list[EpisodeSpec]:
+    """Two-seat specs where ``learner`` meets an opponent drawn from ``pool`` each episode.
+
+    The opponent is drawn uniformly with a generator seeded by ``draw_seed`` (same arguments, same
+    match-ups), and the learner's seat alternates with the seed so it learns both roles. ``pool``
+    holds player names: frozen checkpoints, bots, or the learner itself for plain self-play.
+    """
+    import numpy as np
+
+    if not pool:
+        raise ValueError("the opponent pool is empty")
+    first, second = roles
+    rng = np.random.default_rng(draw_seed)
+    specs = []
+    for seed in seeds:
+        opponent = pool[int(rng.integers(len(pool)))]
+        seats = {first: learner, second: opponent} if seed % 2 == 0 else {first: opponent, second: learner}
+        specs.append(EpisodeSpec(env_id, seed, seats, dict(env_kwargs or {})))
+    return specs
+
+
 @dataclass
 class RolloutStats:
     """Where a rollout's time went, for progress bars and the overhead benchmark."""

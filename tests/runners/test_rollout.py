@@ -259,3 +259,22 @@ def test_history_window_reaches_the_prompt():
     (trajectory,) = rollout([EpisodeSpec(toy_envs.ECHO_ID, 0, {"agent": "p"})], {"p": player})
     # With a window of 0 every prompt is the system message plus the current observation.
     assert all(len(turn.prompt) == 2 for turn in trajectory.turns)
+
+
+def test_against_pool_draws_opponents_and_alternates_seats():
+    from rlvr.runners.rollout import against_pool
+
+    specs = against_pool(TTT, range(40), "me", ["old", "bot"], draw_seed=3)
+    assert specs == against_pool(TTT, range(40), "me", ["old", "bot"], draw_seed=3)
+    assert [spec.seats["player_0"] == "me" for spec in specs] == [seed % 2 == 0 for seed in range(40)]
+    opponents = [name for spec in specs for name in spec.seats.values() if name != "me"]
+    assert set(opponents) == {"old", "bot"}
+    players = {"me": RandomLegalPolicy(seed=0), "old": RandomLegalPolicy(seed=1), "bot": BotSeat("optimal")}
+    trajectories = rollout(specs, players)
+    against_bot = [t for t, s in zip(trajectories, specs, strict=True) if "bot" in s.seats.values()]
+    assert all(
+        t.returns[next(r for r, n in s.seats.items() if n == "me")] <= 0
+        for t, s in zip(against_bot, [s for s in specs if "bot" in s.seats.values()], strict=True)
+    )
+    with pytest.raises(ValueError, match="empty"):
+        against_pool(TTT, range(2), "me", [])
