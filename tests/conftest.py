@@ -9,17 +9,36 @@ from typing import Any
 import pytest
 
 
-def require_embedded_model() -> None:
-    """Skip when the embedded SmolLM2 cannot load here, or fail under ``$CI``, where it is required."""
-    from rlvr.agents.embedded import INSTALL_HINT, missing_embedded_requirements
+def require_model_packages(missing: list[str]) -> None:
+    """Skip when something the embedded SmolLM2 needs is ``missing``, or fail under ``$CI``, where
+    the test command installs it all."""
+    from rlvr.agents.embedded import INSTALL_HINT
 
-    missing = missing_embedded_requirements()
     if not missing:
         return
     reason = f"the embedded SmolLM2 needs {', '.join(missing)}: {INSTALL_HINT}"
     if os.environ.get("CI"):
         pytest.fail(f"required in CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require_embedded_model() -> None:
+    from rlvr.agents.embedded import missing_embedded_requirements
+
+    require_model_packages(missing_embedded_requirements())
+
+
+def teacher_forced_logprobs(model: Any, completion: Any) -> list[float]:
+    """log_softmax of one plain forward pass over prompt + completion, at the completion's tokens:
+    the reference a backend's reported logprobs must match."""
+    import torch
+
+    prompt, ids = completion.prompt_token_ids, completion.completion_token_ids
+    assert prompt is not None and ids is not None
+    with torch.no_grad():
+        logits = model(torch.tensor([prompt + ids])).logits[0].float()
+    table = torch.log_softmax(logits, dim=-1)
+    return [table[len(prompt) - 1 + k, token].item() for k, token in enumerate(ids)]
 
 
 @pytest.fixture(scope="session")

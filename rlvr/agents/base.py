@@ -12,11 +12,15 @@ from __future__ import annotations
 import abc
 import asyncio
 import dataclasses
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from rlvr.core.records import Message
+
+_EXECUTOR_LOCK = threading.Lock()
 
 
 class PolicyError(RuntimeError):
@@ -100,6 +104,10 @@ class Policy(abc.ABC):
     """
 
     blocking: bool = True
+    generate_threads: int = 4
+    """Worker threads for blocking ``generate`` calls. They belong to the policy and outlive event
+    loops: a local model that already serialises its calls sets 1, so every call lands on the same
+    warm thread (torch's per-thread kernel state makes a new thread's first call slower)."""
 
     @abc.abstractmethod
     def generate(
@@ -112,4 +120,17 @@ class Policy(abc.ABC):
     ) -> list[Completion]:
         if not self.blocking:
             return self.generate(batch, params)
-        return await asyncio.to_thread(self.generate, batch, params)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._generate_executor(), self.generate, batch, params)
+
+    def _generate_executor(self) -> ThreadPoolExecutor:
+        executor = self.__dict__.get("_executor")
+        if executor is None:
+            with _EXECUTOR_LOCK:
+                executor = self.__dict__.get("_executor")
+                if executor is None:
+                    executor = ThreadPoolExecutor(
+                        max_workers=self.generate_threads, thread_name_prefix=f"rlvr-{type(self).__name__}"
+                    )
+                    self.__dict__["_executor"] = executor
+        return executor

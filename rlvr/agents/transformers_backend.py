@@ -210,6 +210,8 @@ class TransformersPolicy(Policy):
     ``HF_HUB_OFFLINE``.
     """
 
+    generate_threads = 1  # calls are serialised by a lock anyway; one warm thread
+
     def __init__(
         self,
         model: str = EMBEDDED_MODEL,

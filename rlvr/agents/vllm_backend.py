@@ -89,6 +89,8 @@ class VLLMPolicy(Policy):
     ``load_weights``: ``vllm.LLM`` is not thread-safe, and it batches internally anyway.
     """
 
+    generate_threads = 1  # calls are serialised by a lock anyway; one warm thread
+
     def __init__(
         self,
         model: str,

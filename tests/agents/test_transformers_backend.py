@@ -27,6 +27,8 @@ from rlvr.agents.embedded import (
     missing_backend_packages,
     missing_embedded_requirements,
 )
+from tests.conftest import require_model_packages
+from tests.conftest import teacher_forced_logprobs as _teacher_forced
 
 pytestmark = pytest.mark.xdist_group("smollm2")
 
@@ -37,14 +39,7 @@ BATCH = [HI, MATH, COLOR]
 GREEDY = SamplingParams(temperature=0, max_tokens=12)
 
 
-def require(missing: list[str]) -> None:
-    """Skip when something is missing, or fail under ``$CI``, where the embedded model is required."""
-    if not missing:
-        return
-    reason = f"the embedded SmolLM2 needs {', '.join(missing)}: {INSTALL_HINT}"
-    if os.environ.get("CI"):
-        pytest.fail(f"required in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
+require = require_model_packages
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +65,7 @@ def decode(policy: Any, ids: list[int], *, skip_special: bool = True) -> str:
 
 
 def teacher_forced_logprobs(policy: Any, completion: Completion) -> list[float]:
-    """log_softmax of a plain forward pass over prompt + completion, at the completion's tokens."""
-    import torch
-
-    prompt, ids = completion.prompt_token_ids, completion.completion_token_ids
-    assert prompt is not None and ids is not None
-    with torch.no_grad():
-        logits = policy.model(torch.tensor([prompt + ids])).logits[0].float()
-    table = torch.log_softmax(logits, dim=-1)
-    return [table[len(prompt) - 1 + k, token].item() for k, token in enumerate(ids)]
+    return _teacher_forced(policy.model, completion)
 
 
 # ----- the embedded model's files (no torch needed) -----

@@ -21,6 +21,7 @@ import pytest
 from rlvr.agents.base import Completion, PolicyUnavailable, SamplingParams
 from rlvr.agents.embedded import missing_embedded_requirements
 from rlvr.agents.vllm_backend import VLLMPolicy
+from tests.conftest import teacher_forced_logprobs as _teacher_forced
 
 pytestmark = pytest.mark.xdist_group("vllm")
 
@@ -88,14 +89,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VLLMPolic
 
 
 def teacher_forced_logprobs(reference: Any, completion: Completion) -> list[float]:
-    import torch
-
-    prompt, ids = completion.prompt_token_ids, completion.completion_token_ids
-    assert prompt is not None and ids is not None
-    with torch.no_grad():
-        logits = reference.model(torch.tensor([prompt + ids])).logits[0].float()
-    table = torch.log_softmax(logits, dim=-1)
-    return [table[len(prompt) - 1 + k, token].item() for k, token in enumerate(ids)]
+    return _teacher_forced(reference.model, completion)
 
 
 def test_vllm_greedy_records_tokens_and_raw_logprobs(engine: tuple[VLLMPolicy, Any]) -> None:
