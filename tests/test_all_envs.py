@@ -15,8 +15,10 @@ from pettingzoo.test import api_test
 
 import rlvr
 
-ENV_IDS = [entry.id for entry in rlvr.list_envs()]
-MULTI_SEAT_IDS = [entry.id for entry in rlvr.list_envs() if entry.aec_entry_point]
+# The built-in envs; other tests register throwaway envs under other namespaces.
+BUILTIN = [entry for entry in rlvr.list_envs() if entry.id.startswith("rlvr/")]
+ENV_IDS = [entry.id for entry in BUILTIN]
+MULTI_SEAT_IDS = [entry.id for entry in BUILTIN if entry.aec_entry_point]
 
 
 def _requirements_met(env_id: str) -> bool:

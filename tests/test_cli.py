@@ -104,9 +104,10 @@ def test_eval_then_leaderboard_from_the_command_line(tmp_path, capsys) -> None:
     assert "random-legal" in capsys.readouterr().out
 
 
-def test_eval_and_leaderboard_errors_are_clear(tmp_path, capsys) -> None:
-    assert main(["leaderboard", "--db", str(tmp_path / "missing.db")]) == 2
-    assert "missing.db" in capsys.readouterr().out
+def test_eval_and_leaderboard_errors_are_clear(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a short path, so the terminal does not wrap it mid-name
+    assert main(["leaderboard", "--db", "missing.db"]) == 2
+    assert "no results database at missing.db" in capsys.readouterr().out
     assert not (tmp_path / "missing.db").exists()
     assert (
         main(["eval", "--env", "rlvr/TicTacToe-v0", "--agent", "gpt4", "--db", str(tmp_path / "r.db")]) == 2

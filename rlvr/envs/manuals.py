@@ -30,7 +30,8 @@ def _demote_headings(text: str) -> str:
 
 
 def catalogue_markdown() -> str:
-    entries = list_envs()
+    # The built-in ids only: an env a user (or a test) registers at run time is not ours to document.
+    entries = [entry for entry in list_envs() if entry.id.startswith("rlvr/")]
     lines = [_PREAMBLE, "| id | seats | reward range | tags |", "| --- | --- | --- | --- |"]
     for entry in entries:
         low, high = entry.reward_range
