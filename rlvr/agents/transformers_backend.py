@@ -106,6 +106,21 @@ _DTYPES = {
 }
 
 
+@contextlib.contextmanager
+def _quiet_progress_bars() -> Iterator[None]:
+    """transformers draws a progress bar per weight file; over the runner's own bar (and in logs)
+    that is noise, so it is off while loading and restored after."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def _offline() -> bool:
     return any(
         os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}
@@ -293,8 +308,11 @@ class TransformersPolicy(Policy):
         if revision is not None:
             options["revision"] = revision
         try:
-            tokenizer = AutoTokenizer.from_pretrained(source, **options)
-            network = AutoModelForCausalLM.from_pretrained(source, **{_DTYPE_ARGUMENT: self.dtype}, **options)
+            with _quiet_progress_bars():
+                tokenizer = AutoTokenizer.from_pretrained(source, **options)
+                network = AutoModelForCausalLM.from_pretrained(
+                    source, **{_DTYPE_ARGUMENT: self.dtype}, **options
+                )
         except ImportError as error:
             raise PolicyUnavailable(
                 f"loading {model!r} needs a missing package ({error}); {INSTALL_HINT}"
