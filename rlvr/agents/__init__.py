@@ -19,6 +19,7 @@ from rlvr.agents.extraction import (
     last_fenced_block,
     strip_think,
 )
+from rlvr.agents.opponents import PolicyOpponent, as_opponent
 from rlvr.agents.scripted import BotSeat, CallablePolicy, HumanPolicy, RandomLegalPolicy, legal_moves_in
 from rlvr.agents.wrappers import (
     FewShotPolicy,
@@ -41,12 +42,14 @@ __all__ = [
     "HumanPolicy",
     "Policy",
     "PolicyError",
+    "PolicyOpponent",
     "PolicyUnavailable",
     "PolicyWrapper",
     "RandomLegalPolicy",
     "SamplingParams",
     "SamplingPolicy",
     "SystemPromptPolicy",
+    "as_opponent",
     "extractor_for",
     "identity",
     "last_boxed",

@@ -46,7 +46,9 @@ class _TextSeat:
     """Adapts a text-only opponent (``str -> str``) to the ``Bot`` signature.
 
     The first call of every episode prepends the seat's instructions, so a plain LLM callable gets
-    the rules (and, in games that deal private information into them, this episode's).
+    the rules (and, in games that deal private information into them, this episode's). A callable
+    with a ``new_episode()`` method (``rlvr.agents.as_opponent`` makes one from any policy) is told
+    when an episode starts, so it can forget the last one.
     """
 
     def __init__(self, respond: TextOpponent) -> None:
@@ -55,6 +57,9 @@ class _TextSeat:
 
     def new_episode(self) -> None:
         self._briefed = False
+        reset = getattr(self.respond, "new_episode", None)
+        if callable(reset):
+            reset()
 
     def __call__(self, game: TurnGame, role: str, rng: np.random.Generator) -> str:
         observation = game.take_messages(role)

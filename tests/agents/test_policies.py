@@ -172,3 +172,29 @@ def test_human_policy_shows_the_rules_once_and_reads_replies():
     assert shown.getvalue().count("RULES") == 1 and "They bet." in shown.getvalue()
     with pytest.raises(PolicyError, match="no more input"):
         human.generate([later])
+
+
+def test_any_policy_can_be_the_opponent_of_the_single_agent_view():
+    from rlvr.agents import as_opponent
+
+    seen: list[list[dict]] = []
+
+    def watch(messages):
+        seen.append(messages)
+        return legal_moves_in(messages[-1]["content"])[0]  # the lowest free square
+
+    env = gym.make("rlvr/TicTacToe-v0", opponent=as_opponent(CallablePolicy(watch)), seat=0)
+    for seed in range(2):
+        seen.clear()
+        _obs, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            move = info["legal_actions"][-1]
+            _obs, _reward, terminated, truncated, info = env.step(
+                f"[{move}]" if not move.startswith("[") else move
+            )
+            done = terminated or truncated
+        assert not info["invalid_action"]
+        # A fresh chat each episode: the rules open it, and the opponent's own replies are in it.
+        assert "TicTacToe" in seen[0][0]["content"] and len(seen[0]) == 1
+        assert [m["role"] for m in seen[-1]] == ["user", "assistant"] * (len(seen) - 1) + ["user"]
