@@ -1,0 +1,70 @@
+r"""Token-level policy-gradient losses (torch).
+
+All losses are token-mean over the generated tokens of the batch (sum over masked tokens / number of
+masked tokens), so a long reply does not weigh more per token than a short one, and no length bias
+creeps in through per-sequence means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    clip_low: float = 0.2
+    clip_high: float = 0.2
+    dual_clip: float | None = 3.0
+    """c in dual-clip PPO: for A < 0 the loss is capped at -c * A; ``None`` turns it off."""
+    kl_coef: float = 0.0
+
+
+def token_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    mask = mask.to(values.dtype)
+    return (values * mask).sum() / mask.sum().clamp_min(1.0)
+
+
+def ppo_clip_loss(
+    logprobs: torch.Tensor,
+    old_logprobs: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    config: PPOConfig = PPOConfig(),
+    ref_logprobs: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    r"""PPO-clip per token, rho = exp(logp - logp_old):
+    L = -min(rho * A, clip(rho, 1 - e_low, 1 + e_high) * A); with dual clip, for A < 0,
+    L = min(L, -c * A). With ``kl_coef`` and ``ref_logprobs`` the k3 estimator
+    KL = exp(ref - logp) - (ref - logp) - 1 is added. One update on fresh samples has rho = 1, which
+    is REINFORCE: the same gradient as L = -A * logp."""
+    ratio = torch.exp(logprobs - old_logprobs)
+    unclipped = -advantages * ratio
+    clipped = -advantages * torch.clamp(ratio, 1 - config.clip_low, 1 + config.clip_high)
+    loss = torch.maximum(unclipped, clipped)
+    if config.dual_clip is not None:
+        loss = torch.where(advantages < 0, torch.minimum(loss, -advantages * config.dual_clip), loss)
+    stats = {
+        "clip_fraction": token_mean((clipped > unclipped).float(), mask).item(),
+        "ratio_mean": token_mean(ratio.detach(), mask).item(),
+    }
+    total = token_mean(loss, mask)
+    if config.kl_coef and ref_logprobs is not None:
+        delta = ref_logprobs - logprobs
+        kl = token_mean(torch.exp(delta) - delta - 1, mask)
+        total = total + config.kl_coef * kl
+        stats["kl"] = kl.item()
+    stats["pg_loss"] = total.item()
+    return total, stats
+
+
+def sequence_logprobs(
+    model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
+    """log p(token_t | tokens_<t) for t >= 1, shape [batch, length] with position 0 set to 0, so it lines
+    up with ``input_ids``, ``loss_mask`` and the rollout's per-token logprobs."""
+    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+    table = torch.log_softmax(logits[:, :-1], dim=-1)
+    picked = table.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    return torch.nn.functional.pad(picked, (1, 0))
