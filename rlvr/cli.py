@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rlvr.core.registry import get_entry, list_envs
 
@@ -185,7 +186,16 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
         f"{summary.planned} episodes planned, {summary.already_done} already in {args.db}, "
         f"{summary.played} played ({summary.failed} failed) in {summary.seconds:.1f} s"
     )
-    if not args.no_leaderboard:
+    from rlvr.runners.results_db import ResultsDB
+
+    with ResultsDB(args.db) as db:
+        failures, counts = db.failures(), db.episode_counts()
+    reasons = list(dict.fromkeys(error for _env, _seed, error in failures))
+    for reason in reasons[:3]:
+        console.print(Text("failed episode: ", style="red") + Text(reason or "unknown"), highlight=False)
+    if len(reasons) > 3:
+        console.print(f"... and {len(reasons) - 3} other failure reasons (see the episodes table)")
+    if not args.no_leaderboard and counts.get("done"):
         from rlvr.runners.leaderboard import render_leaderboard
 
         render_leaderboard(args.db, html_path=args.html, console=console)

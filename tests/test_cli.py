@@ -113,3 +113,20 @@ def test_eval_and_leaderboard_errors_are_clear(tmp_path, capsys, monkeypatch) ->
         main(["eval", "--env", "rlvr/TicTacToe-v0", "--agent", "gpt4", "--db", str(tmp_path / "r.db")]) == 2
     )
     assert "unknown agent spec" in capsys.readouterr().out
+
+
+def test_eval_against_a_dead_endpoint_stores_failures_and_says_why(tmp_path, capsys, monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.chdir(tmp_path)
+    argv = ["eval", "--env", "rlvr/TicTacToe-v0", "--agent", f"openai:m@http://127.0.0.1:{port}/v1"]
+    assert main([*argv, "--opponent", "bot:random", "--episodes", "1", "--db", "r.db", "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "2 played (2 failed)" in out and "connection failed" in out
+    from rlvr.runners.results_db import ResultsDB
+
+    with ResultsDB(tmp_path / "r.db") as db:
+        assert db.episode_counts() == {"failed": 2}
