@@ -1,4 +1,5 @@
-"""The learner: turn-level advantages over the runner's trajectories (more to come: losses, training loop)."""
+"""The learner: turn-level advantages over the runner's trajectories, training samples from the
+rollout's own token ids, PPO-clip losses and the training loop (``trainer``; needs torch)."""
 
 from rlvr.runners.learner.advantages import (
     RoleBaseline,

@@ -1,0 +1,289 @@
+"""The training loop: rollout with the current policy, advantages, a PPO-clip update, weights to the
+rollout engine, repeat; with metrics, checkpoints and resume.
+
+It is deliberately one readable loop (CleanRL's style). The rollout engine and the learner may be the
+same ``TransformersPolicy`` (CPU or one GPU: nothing to sync) or a vLLM engine fed through its
+``load_weights`` after every update.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rlvr.agents.base import Policy, SamplingParams
+from rlvr.agents.specs import build_policy, parse_agent_spec
+from rlvr.core.records import Trajectory, write_jsonl
+from rlvr.core.registry import get_entry
+from rlvr.runners.episodes import EpisodeSpec
+from rlvr.runners.learner.advantages import RoleBaseline, TurnAdvantages, grpo, mars, rebn, reinforce
+from rlvr.runners.learner.losses import PPOConfig, ppo_clip_loss, sequence_logprobs
+from rlvr.runners.learner.sequences import TrainingSample, build_samples
+from rlvr.runners.rollout import Player, Runner
+
+ALGORITHMS = ("grpo", "rae", "mars", "rebn", "reinforce")
+LEARNER = "learner"
+OPPONENT = "opponent"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on; saved with every checkpoint."""
+
+    env_ids: list[str]
+    env_weights: list[float] | None = None
+    """Sampling weights of the envs (default: equal)."""
+    algo: str = "grpo"
+    opponent: str | None = None
+    """An agent spec for the other seats (``bot:random``); ``None`` is self-play."""
+    iterations: int = 10
+    tasks_per_iteration: int = 8
+    group_size: int = 4
+    """Episodes per task (same env and seed), the group GRPO baselines against."""
+    learning_rate: float = 1e-6
+    max_tokens: int = 64
+    temperature: float = 1.0
+    minibatch_size: int = 4
+    """Samples per backward pass; gradients accumulate over the whole iteration, then one step."""
+    max_grad_norm: float = 1.0
+    clip_low: float = 0.2
+    clip_high: float = 0.2
+    dual_clip: float | None = 3.0
+    rae_alpha: float = 0.95
+    seed: int = 0
+    checkpoint_every: int = 5
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.algo not in ALGORITHMS:
+            raise ValueError(f"algo must be one of {ALGORITHMS}, got {self.algo!r}")
+        if not self.env_ids:
+            raise ValueError("name at least one env")
+        if self.env_weights is not None and len(self.env_weights) != len(self.env_ids):
+            raise ValueError("env_weights needs one weight per env")
+
+
+class Trainer:
+    """Runs ``config`` with ``policy`` (a ``TransformersPolicy``: its ``.model`` is trained in place),
+    writing ``metrics.jsonl``, ``rollouts.jsonl`` and ``checkpoint.pt`` under ``out_dir``."""
+
+    def __init__(
+        self, config: TrainConfig, policy: Policy, out_dir: str | Path, rollout_engine: Policy | None = None
+    ):
+        self.config = config
+        self.policy = policy
+        self.model: torch.nn.Module = policy.model  # type: ignore[attr-defined]
+        self.rollout_engine = rollout_engine or policy
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate)
+        self.rae = RoleBaseline(alpha=config.rae_alpha)
+        self.iteration = 0
+        self.opponent = build_policy(parse_agent_spec(config.opponent)) if config.opponent else None
+        self._load_checkpoint()
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def train(self) -> list[dict[str, Any]]:
+        history = []
+        while self.iteration < self.config.iterations:
+            metrics = self.step()
+            history.append(metrics)
+            if self.iteration % self.config.checkpoint_every == 0 or self.iteration == self.config.iterations:
+                self.save_checkpoint()
+        return history
+
+    def step(self) -> dict[str, Any]:
+        """One iteration: rollout -> advantages -> update -> sync; returns (and logs) its metrics."""
+        began = time.perf_counter()
+        trajectories, rollout_stats = self.rollout()
+        finished = [t for t in trajectories if t.error is None]
+        advantages = self.advantages(finished)
+        samples = build_samples(finished, advantages)
+        update = self.update(samples) if samples else {}
+        self.sync_weights()
+        self.iteration += 1
+        metrics = {
+            "iteration": self.iteration,
+            "episodes": len(trajectories),
+            "failed": len(trajectories) - len(finished),
+            "samples": len(samples),
+            "generated_tokens": rollout_stats.completion_tokens,
+            "tokens_per_s": rollout_stats.tokens_per_second,
+            "seconds": time.perf_counter() - began,
+            **_role_metrics(finished),
+            **_advantage_stats(advantages),
+            **update,
+        }
+        with (self.out_dir / "metrics.jsonl").open("a") as handle:
+            handle.write(json.dumps(metrics) + "\n")
+        write_jsonl(self.out_dir / "rollouts.jsonl", trajectories, append=True)
+        return metrics
+
+    def rollout(self) -> tuple[list[Trajectory], Any]:
+        config = self.config
+        rng = np.random.default_rng([config.seed, self.iteration])
+        weights = np.asarray(config.env_weights or [1.0] * len(config.env_ids), dtype=float)
+        specs = []
+        for task in range(config.tasks_per_iteration):
+            env_id = config.env_ids[int(rng.choice(len(config.env_ids), p=weights / weights.sum()))]
+            roles = get_entry(env_id).roles
+            seed = int(rng.integers(2**31))
+            seats = dict.fromkeys(roles, LEARNER)
+            if self.opponent is not None and len(roles) > 1:
+                seats[roles[(task + 1) % len(roles)]] = OPPONENT  # the learner alternates seats
+            for sample in range(config.group_size):
+                group = f"{self.iteration}/{task}"
+                kwargs = dict(config.env_kwargs)
+                specs.append(EpisodeSpec(env_id, seed, seats, kwargs, group_id=group, sample_index=sample))
+        sampling = SamplingParams(
+            temperature=config.temperature, max_tokens=config.max_tokens, seed=config.seed + self.iteration
+        )
+        players: dict[str, Any] = {LEARNER: Player(self.rollout_engine, sampling=sampling)}
+        if self.opponent is not None:
+            players[OPPONENT] = self.opponent
+        runner = Runner(players, max_episodes=len(specs))
+        self.model.eval()
+        try:
+            return runner.run(specs), runner.stats
+        finally:
+            runner.close()
+
+    def advantages(self, trajectories: Sequence[Trajectory]) -> TurnAdvantages:
+        """The configured estimator's advantages, kept only on the learner's own seats (an opponent
+        policy's turns are not trained on)."""
+        algo = self.config.algo
+        if algo == "grpo":
+            advantages = grpo(trajectories)
+        elif algo == "rae":
+            advantages = self.rae.advantages(trajectories)
+        elif algo == "mars":
+            advantages = mars(trajectories)
+        elif algo == "rebn":
+            advantages = rebn(trajectories)
+        else:
+            advantages = reinforce(trajectories)
+        for trajectory, row in zip(trajectories, advantages, strict=True):
+            players = trajectory.metadata.get("players", {})
+            for index, turn in enumerate(trajectory.turns):
+                if players.get(turn.role) != LEARNER:
+                    row[index] = None
+        return advantages
+
+    def update(self, samples: list[TrainingSample]) -> dict[str, float]:
+        """One optimizer step over every sample: token-mean loss, gradients accumulated per minibatch
+        (each weighted by its share of the tokens, so the step equals one big batch's), then clipped."""
+        config = self.config
+        ppo = PPOConfig(clip_low=config.clip_low, clip_high=config.clip_high, dual_clip=config.dual_clip)
+        device = next(self.model.parameters()).device
+        total_tokens = sum(sum(sample.loss_mask) for sample in samples)
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        losses, clip_fractions = [], []
+        for start in range(0, len(samples), config.minibatch_size):
+            batch = samples[start : start + config.minibatch_size]
+            tensors = _pad(batch, device)
+            logprobs = sequence_logprobs(self.model, tensors["input_ids"], tensors["attention_mask"])
+            loss, stats = ppo_clip_loss(
+                logprobs, tensors["old_logprobs"], tensors["advantages"], tensors["loss_mask"], ppo
+            )
+            share = tensors["loss_mask"].sum().item() / max(total_tokens, 1)
+            (loss * share).backward()
+            losses.append(loss.item())
+            clip_fractions.append(stats["clip_fraction"])
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.model.eval()
+        return {
+            "loss": statistics.fmean(losses),
+            "clip_fraction": statistics.fmean(clip_fractions),
+            "grad_norm": float(grad_norm),
+            "trained_tokens": total_tokens,
+        }
+
+    def sync_weights(self) -> None:
+        """Push the learner's weights to a separate rollout engine (vLLM); nothing to do when the
+        rollout policy is the learner itself."""
+        if self.rollout_engine is not self.policy:
+            self.rollout_engine.load_weights(self.model.state_dict())  # type: ignore[attr-defined]
+
+    # -- checkpoints -------------------------------------------------------------------------------
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / "checkpoint.pt"
+
+    def save_checkpoint(self) -> Path:
+        state = {
+            "iteration": self.iteration,
+            "config": asdict(self.config),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rae": self.rae.state_dict(),
+        }
+        staging = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, staging)
+        staging.replace(self.checkpoint_path)  # a kill mid-save leaves the previous checkpoint intact
+        return self.checkpoint_path
+
+    def _load_checkpoint(self) -> None:
+        if not self.checkpoint_path.exists():
+            return
+        state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rae.load_state_dict(state["rae"])
+        self.iteration = int(state["iteration"])
+        self.sync_weights()
+
+
+def _pad(samples: Sequence[TrainingSample], device: torch.device) -> dict[str, torch.Tensor]:
+    """Right-pad a minibatch; padding is masked out of attention and of the loss."""
+    width = max(len(sample.input_ids) for sample in samples)
+
+    def column(values: list[list[float]], dtype: torch.dtype) -> torch.Tensor:
+        return torch.tensor([row + [0] * (width - len(row)) for row in values], dtype=dtype, device=device)
+
+    return {
+        "input_ids": column([s.input_ids for s in samples], torch.long),
+        "attention_mask": column([[1] * len(s.input_ids) for s in samples], torch.long),
+        "loss_mask": column([s.loss_mask for s in samples], torch.float32),
+        "old_logprobs": column([s.old_logprobs for s in samples], torch.float32),
+        "advantages": column([s.advantages for s in samples], torch.float32),
+    }
+
+
+def _role_metrics(trajectories: Sequence[Trajectory]) -> dict[str, float]:
+    """Mean return, win rate and invalid-move rate of the learner's seats, per env and role."""
+    out: dict[str, list[float]] = {}
+    for trajectory in trajectories:
+        for role, ret in trajectory.returns.items():
+            if trajectory.metadata.get("players", {}).get(role) != LEARNER:
+                continue
+            prefix = f"{trajectory.env_id.split('/')[-1]}/{role}"
+            out.setdefault(f"{prefix}/return", []).append(ret)
+            metrics = trajectory.metrics.get(role, {})
+            for name in ("win", "invalid_move"):
+                if name in metrics:
+                    out.setdefault(f"{prefix}/{name}", []).append(float(metrics[name]))
+    return {name: statistics.fmean(values) for name, values in out.items()}
+
+
+def _advantage_stats(advantages: TurnAdvantages) -> dict[str, float]:
+    values = [value for row in advantages for value in row if value is not None]
+    if not values:
+        return {"advantage_mean": 0.0, "advantage_std": 0.0, "trained_turns": 0}
+    return {
+        "advantage_mean": statistics.fmean(values),
+        "advantage_std": statistics.pstdev(values),
+        "trained_turns": len(values),
+    }

@@ -1,0 +1,47 @@
+"""The training loop on the real SmolLM2 (CPU): metrics, checkpoints, resume."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+pytest.importorskip("torch", reason="training needs torch (pip install 'rlvr-gym[torch]')")
+from rlvr.runners.learner.trainer import TrainConfig, Trainer
+
+pytestmark = pytest.mark.xdist_group("smollm2")
+
+
+def test_two_iterations_against_a_bot_then_resume(smollm2: Any, tmp_path):
+    saved = {name: tensor.detach().clone() for name, tensor in smollm2.model.state_dict().items()}
+    config = TrainConfig(
+        env_ids=["rlvr/TicTacToe-v0"], algo="rae", opponent="bot:random", iterations=2,
+        tasks_per_iteration=2, group_size=2, max_tokens=6, learning_rate=1e-5, checkpoint_every=2,
+    )  # fmt: skip
+    try:
+        history = Trainer(config, smollm2, tmp_path).train()
+        assert [m["iteration"] for m in history] == [1, 2]
+        for metrics in history:
+            assert metrics["episodes"] == 4 and metrics["failed"] == 0
+            assert metrics["samples"] > 0 and metrics["trained_tokens"] > 0
+            assert {"loss", "grad_norm", "advantage_mean", "TicTacToe-v0/player_0/return"} <= set(metrics)
+        changed = any(not (saved[n] == t).all() for n, t in smollm2.model.state_dict().items())
+        assert changed, "an update must change the weights"
+        lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+        assert [json.loads(line)["iteration"] for line in lines] == [1, 2]
+
+        resumed = Trainer(TrainConfig(**{**config.__dict__, "iterations": 3}), smollm2, tmp_path)
+        assert resumed.iteration == 2 and resumed.rae.baselines  # the RAE state came back too
+        resumed.train()
+        lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+        assert [json.loads(line)["iteration"] for line in lines] == [1, 2, 3]
+    finally:
+        smollm2.load_weights(saved)
+
+
+def test_bad_configs_are_refused():
+    with pytest.raises(ValueError, match="algo"):
+        TrainConfig(env_ids=["rlvr/TicTacToe-v0"], algo="ppo2")
+    with pytest.raises(ValueError, match="one weight per env"):
+        TrainConfig(env_ids=["rlvr/TicTacToe-v0"], env_weights=[1.0, 2.0])
