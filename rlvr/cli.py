@@ -5,6 +5,7 @@ rlvr play rlvr/TicTacToe-v0 --opponent optimal --seed 3          # you against a
 rlvr play rlvr/KuhnPoker-v0 --agent optimal --episodes 500       # bot against bot, with a summary
 rlvr eval --env rlvr/KuhnPoker-v0 --agent smollm2 --opponent bot:optimal --episodes 20 --db results.db
 rlvr leaderboard --db results.db --html leaderboard.html
+rlvr train --env rlvr/TicTacToe-v0 --algo rae --opponent bot:random --iterations 20 --out runs/ttt
 """
 
 from __future__ import annotations
@@ -209,6 +210,59 @@ def cmd_leaderboard(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace, console: Console) -> int:
+    import dataclasses
+
+    import yaml
+
+    from rlvr.agents.specs import build_policy, parse_agent_spec
+    from rlvr.runners.learner.trainer import TrainConfig, Trainer
+
+    options: dict[str, Any] = {}
+    if args.config:
+        with open(args.config) as handle:
+            loaded = yaml.safe_load(handle) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{args.config} must hold a mapping of TrainConfig fields")
+        known = {f.name for f in dataclasses.fields(TrainConfig)}
+        unknown = sorted(set(loaded) - known)
+        if unknown:
+            raise ValueError(f"{args.config}: unknown fields {unknown}; known: {sorted(known)}")
+        options.update(loaded)
+    flags = {
+        "env_ids": args.env,
+        "algo": args.algo,
+        "opponent": args.opponent,
+        "iterations": args.iterations,
+        "tasks_per_iteration": args.tasks,
+        "group_size": args.group_size,
+        "learning_rate": args.lr,
+        "max_tokens": args.max_tokens,
+        "seed": args.seed,
+    }
+    options.update({key: value for key, value in flags.items() if value is not None})
+    config = TrainConfig(**options)
+    spec = parse_agent_spec(args.model)
+    if spec.kind != "hf":
+        raise ValueError("rlvr train trains a transformers model: --model smollm2 or hf:MODEL")
+    policy = build_policy(spec, **({"device": args.device} if args.device else {}))
+    trainer = Trainer(config, policy, args.out)  # type: ignore[arg-type]
+    if trainer.iteration:
+        console.print(f"resuming from iteration {trainer.iteration} ({trainer.checkpoint_path})")
+    while trainer.iteration < config.iterations:
+        metrics = trainer.step()
+        if trainer.iteration % config.checkpoint_every == 0 or trainer.iteration == config.iterations:
+            trainer.save_checkpoint()
+        shown = {
+            k: v for k, v in metrics.items() if k.endswith(("return", "win", "loss")) or k == "iteration"
+        }
+        console.print(
+            " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
+        )
+    console.print(f"metrics: {trainer.out_dir / 'metrics.jsonl'}; checkpoint: {trainer.checkpoint_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rlvr", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +317,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard")
     evaluation.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluation.set_defaults(handler=cmd_eval)
+
+    train = commands.add_parser(
+        "train", help="RL on the envs with turn-level advantages (transformers learner); resumes from --out"
+    )
+    train.add_argument("--env", action="append", help="env id (repeatable; mixed uniformly)")
+    train.add_argument("--model", default="smollm2", help="smollm2 (default) or hf:MODEL")
+    train.add_argument("--algo", choices=("grpo", "rae", "mars", "rebn", "reinforce"))
+    train.add_argument("--opponent", help="agent spec for the other seat (default: self-play)")
+    train.add_argument("--iterations", type=int)
+    train.add_argument("--tasks", type=int, help="tasks (env, seed) per iteration")
+    train.add_argument("--group-size", type=int, help="episodes per task")
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--max-tokens", type=int)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    train.add_argument("--config", help="YAML file of TrainConfig fields; flags override it")
+    train.add_argument("--out", default="runs/train", help="metrics, rollouts and checkpoint go here")
+    train.set_defaults(handler=cmd_train)
 
     board = commands.add_parser("leaderboard", help="print the leaderboard of a results file")
     board.add_argument("--db", default="results.db", help="SQLite results file (default results.db)")

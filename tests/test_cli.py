@@ -130,3 +130,12 @@ def test_eval_against_a_dead_endpoint_stores_failures_and_says_why(tmp_path, cap
 
     with ResultsDB(tmp_path / "r.db") as db:
         assert db.episode_counts() == {"failed": 2}
+
+
+def test_train_config_errors_are_clear_before_any_model_loads(tmp_path, capsys) -> None:
+    config = tmp_path / "train.yaml"
+    config.write_text("env_ids: [rlvr/TicTacToe-v0]\nlearning_rat: 0.1\n")
+    assert main(["train", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "unknown fields ['learning_rat']" in capsys.readouterr().out
+    assert main(["train", "--env", "rlvr/TicTacToe-v0", "--algo", "grpo", "--model", "bot:random"]) == 2
+    assert "trains a transformers model" in capsys.readouterr().out
