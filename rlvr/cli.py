@@ -239,6 +239,8 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         "learning_rate": args.lr,
         "max_tokens": args.max_tokens,
         "seed": args.seed,
+        "eval_every": args.eval_every,
+        "eval_opponent": args.eval_opponent,
     }
     options.update({key: value for key, value in flags.items() if value is not None})
     config = TrainConfig(**options)
@@ -331,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument("--max-tokens", type=int)
     train.add_argument("--seed", type=int)
+    train.add_argument(
+        "--eval-every", type=int, help="greedy evaluation against --eval-opponent every N iterations"
+    )
+    train.add_argument("--eval-opponent", help="agent spec for evaluation (default bot:random)")
     train.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     train.add_argument("--config", help="YAML file of TrainConfig fields; flags override it")
     train.add_argument("--out", default="runs/train", help="metrics, rollouts and checkpoint go here")

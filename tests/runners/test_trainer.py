@@ -18,6 +18,7 @@ def test_two_iterations_against_a_bot_then_resume(smollm2: Any, tmp_path):
     config = TrainConfig(
         env_ids=["rlvr/TicTacToe-v0"], algo="rae", opponent="bot:random", iterations=2,
         tasks_per_iteration=2, group_size=2, max_tokens=6, learning_rate=1e-5, checkpoint_every=2,
+        eval_every=2, eval_episodes=1,
     )  # fmt: skip
     try:
         history = Trainer(config, smollm2, tmp_path).train()
@@ -26,6 +27,9 @@ def test_two_iterations_against_a_bot_then_resume(smollm2: Any, tmp_path):
             assert metrics["episodes"] == 4 and metrics["failed"] == 0
             assert metrics["samples"] > 0 and metrics["trained_tokens"] > 0
             assert {"loss", "grad_norm", "advantage_mean", "TicTacToe-v0/player_0/return"} <= set(metrics)
+        assert "eval/TicTacToe-v0/player_0/return" in history[1] and not any(
+            k.startswith("eval/") for k in history[0]
+        )
         changed = any(not (saved[n] == t).all() for n, t in smollm2.model.state_dict().items())
         assert changed, "an update must change the weights"
         lines = (tmp_path / "metrics.jsonl").read_text().splitlines()

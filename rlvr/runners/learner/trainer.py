@@ -60,6 +60,11 @@ class TrainConfig:
     rae_alpha: float = 0.95
     seed: int = 0
     checkpoint_every: int = 5
+    eval_every: int = 0
+    """Every this many iterations, play ``eval_episodes`` greedy episodes per env and seat against
+    ``eval_opponent`` and log ``eval/...`` metrics; 0 turns it off."""
+    eval_episodes: int = 4
+    eval_opponent: str = "bot:random"
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -111,6 +116,9 @@ class Trainer:
         update = self.update(samples) if samples else {}
         self.sync_weights()
         self.iteration += 1
+        evaluation = (
+            self.evaluate() if self.config.eval_every and self.iteration % self.config.eval_every == 0 else {}
+        )
         metrics = {
             "iteration": self.iteration,
             "episodes": len(trajectories),
@@ -122,6 +130,7 @@ class Trainer:
             **_role_metrics(finished),
             **_advantage_stats(advantages),
             **update,
+            **evaluation,
         }
         with (self.out_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps(metrics) + "\n")
@@ -156,6 +165,27 @@ class Trainer:
             return runner.run(specs), runner.stats
         finally:
             runner.close()
+
+    def evaluate(self) -> dict[str, float]:
+        """Greedy play against a fixed opponent from every seat, on seeds reserved for evaluation (the
+        same every time, so successive evaluations are comparable)."""
+        config = self.config
+        opponent = build_policy(parse_agent_spec(config.eval_opponent))
+        specs = []
+        for env_id in config.env_ids:
+            roles = get_entry(env_id).roles
+            for learner_role in roles:
+                for seed in range(10**6, 10**6 + config.eval_episodes):
+                    seats = {role: LEARNER if role == learner_role else OPPONENT for role in roles}
+                    specs.append(EpisodeSpec(env_id, seed, seats, dict(config.env_kwargs)))
+        greedy = SamplingParams(temperature=0.0, max_tokens=config.max_tokens)
+        runner = Runner({LEARNER: Player(self.rollout_engine, sampling=greedy), OPPONENT: opponent})
+        self.model.eval()
+        try:
+            trajectories = [t for t in runner.run(specs) if t.error is None]
+        finally:
+            runner.close()
+        return {f"eval/{name}": value for name, value in _role_metrics(trajectories).items()}
 
     def advantages(self, trajectories: Sequence[Trajectory]) -> TurnAdvantages:
         """The configured estimator's advantages, kept only on the learner's own seats (an opponent
