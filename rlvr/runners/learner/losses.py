@@ -8,6 +8,7 @@ creeps in through per-sequence means.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -59,12 +60,61 @@ def ppo_clip_loss(
     return total, stats
 
 
+_PLAIN_LM_HEADS = frozenset({"llama", "mistral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "phi3"})
+"""Architectures whose logits are exactly ``lm_head(decoder(...))``: no soft-capping or scaling."""
+
+
 def sequence_logprobs(
-    model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor
-) -> torch.Tensor:
+    model: torch.nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    *,
+    with_entropy: bool = False,
+    only: torch.Tensor | None = None,
+) -> Any:
     """log p(token_t | tokens_<t) for t >= 1, shape [batch, length] with position 0 set to 0, so it lines
-    up with ``input_ids``, ``loss_mask`` and the rollout's per-token logprobs."""
+    up with ``input_ids``, ``loss_mask`` and the rollout's per-token logprobs. With ``with_entropy``,
+    also the entropy of each next-token distribution (no gradient; a metric, not a loss term), the
+    same shape and alignment.
+
+    ``only`` (a 0/1 mask like ``loss_mask``) says which positions are needed; the others come back as
+    0. For plain decoder + LM-head architectures the vocabulary projection then runs on those positions
+    alone, which on a multi-turn sample (mostly prompt) saves most of the memory and much of the time:
+    a [batch, length, vocabulary] float32 table is the largest tensor of a small model's step."""
+    if only is not None and getattr(model.config, "model_type", None) in _PLAIN_LM_HEADS:
+        return _selected_logprobs(model, input_ids, attention_mask, only.bool(), with_entropy)
     logits = model(input_ids=input_ids, attention_mask=attention_mask).logits.float()
     table = torch.log_softmax(logits[:, :-1], dim=-1)
     picked = table.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    return torch.nn.functional.pad(picked, (1, 0))
+    logprobs = torch.nn.functional.pad(picked, (1, 0))
+    if only is not None:
+        logprobs = logprobs * only.to(logprobs.dtype)
+    if not with_entropy:
+        return logprobs
+    with torch.no_grad():
+        entropy = -(table.exp() * table).sum(-1)
+    return logprobs, torch.nn.functional.pad(entropy, (1, 0))
+
+
+def _selected_logprobs(
+    model: Any,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    wanted: torch.Tensor,
+    with_entropy: bool,
+) -> Any:
+    wanted = wanted.clone()
+    wanted[:, 0] = False  # nothing predicts the first token
+    hidden = model.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    # Token t is predicted from the hidden state at t - 1.
+    predictors = torch.nn.functional.pad(wanted[:, 1:], (0, 1))
+    logits = model.get_output_embeddings()(hidden[predictors]).float()
+    table = torch.log_softmax(logits, dim=-1)
+    picked = table.gather(-1, input_ids[wanted].unsqueeze(-1)).squeeze(-1)
+    logprobs = torch.zeros(input_ids.shape, dtype=picked.dtype, device=picked.device)
+    logprobs = logprobs.masked_scatter(wanted, picked)
+    if not with_entropy:
+        return logprobs
+    with torch.no_grad():
+        entropy = torch.zeros_like(logprobs).masked_scatter(wanted, -(table.exp() * table).sum(-1))
+    return logprobs, entropy

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rlvr.core.records import Trajectory
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -81,3 +85,25 @@ def build_samples(
             samples.append(sample)
             open_by_role[turn.role] = sample
     return samples
+
+
+def pad_batch(
+    samples: Sequence[TrainingSample], device: torch.device | str = "cpu"
+) -> dict[str, torch.Tensor]:
+    """Right-pad a minibatch into tensors; padding is masked out of attention and of the loss."""
+    import torch
+
+    width = max(len(sample.input_ids) for sample in samples)
+
+    def column(values: list[list[float]] | list[list[int]], dtype: torch.dtype) -> torch.Tensor:
+        return torch.tensor(
+            [list(row) + [0] * (width - len(row)) for row in values], dtype=dtype, device=device
+        )
+
+    return {
+        "input_ids": column([s.input_ids for s in samples], torch.long),
+        "attention_mask": column([[1] * len(s.input_ids) for s in samples], torch.long),
+        "loss_mask": column([s.loss_mask for s in samples], torch.float32),
+        "old_logprobs": column([s.old_logprobs for s in samples], torch.float32),
+        "advantages": column([s.advantages for s in samples], torch.float32),
+    }
