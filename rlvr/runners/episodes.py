@@ -177,8 +177,10 @@ class EpisodeRun:
     def _wait_for(self, role: str, observation: str, info: Mapping[str, Any]) -> None:
         conversation = self.conversations.get(role)
         if conversation is None:
-            options = self.conversation_options.get(role, {})
-            conversation = Conversation(info.get("instructions"), **options)
+            options = dict(self.conversation_options.get(role, {}))
+            # A seat may replace the env's rules with its own system prompt, or go without one.
+            system_prompt = options.pop("system_prompt", info.get("instructions"))
+            conversation = Conversation(system_prompt, **options)
             self.conversations[role] = conversation
         conversation.add_observation(observation)
         self.pending = PendingTurn(role, observation, _public_info(info), conversation.to_messages())

@@ -49,6 +49,10 @@ class Player:
             draw several samples by repeating episodes, see ``grouped``).
         extractor: completion text -> env action; ``None`` picks the env's default (``extractor_for``).
         history_window, few_shot, pin_first_observation: passed to ``Conversation``.
+        env_instructions: send the env's rules (``info["instructions"]``) as the system message.
+            Off, the seat sees observations only: for a model already taught the format (a
+            warm-started policy), it saves the rules' tokens on every prompt.
+        system_prompt: a system message of your own, used instead of the env's rules.
     """
 
     policy: Policy
@@ -57,17 +61,22 @@ class Player:
     history_window: int | None = None
     few_shot: Sequence[Message] = ()
     pin_first_observation: bool = False
+    env_instructions: bool = True
+    system_prompt: str | None = None
 
     def __post_init__(self) -> None:
         if self.sampling.n != 1:
             raise ValueError("Player.sampling.n must be 1; repeat episodes (grouped()) for several samples")
 
     def conversation_options(self) -> dict[str, Any]:
-        return {
+        options: dict[str, Any] = {
             "history_window": self.history_window,
             "few_shot": self.few_shot,
             "pin_first_observation": self.pin_first_observation,
         }
+        if self.system_prompt is not None or not self.env_instructions:
+            options["system_prompt"] = self.system_prompt
+        return options
 
 
 PlayerLike = Player | Policy | BotSeat

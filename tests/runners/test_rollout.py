@@ -278,3 +278,20 @@ def test_against_pool_draws_opponents_and_alternates_seats():
     )
     with pytest.raises(ValueError, match="empty"):
         against_pool(TTT, range(2), "me", [])
+
+
+def test_a_seat_can_drop_or_replace_the_env_rules():
+    from rlvr.agents import RandomLegalPolicy
+
+    def first_prompt(**prompting) -> list[Message]:
+        player = Player(RandomLegalPolicy(seed=0), **prompting)
+        spec = EpisodeSpec("rlvr/KuhnPoker-v0", 3, {"player_0": "p", "player_1": "p"})
+        (trajectory,) = rollout([spec], {"p": player})
+        return trajectory.turns[0].prompt
+
+    with_rules = first_prompt()
+    assert with_rules[0]["role"] == "system" and "Kuhn" in with_rules[0]["content"]
+    bare = first_prompt(env_instructions=False)
+    assert [m["role"] for m in bare] == ["user"] and bare[0] == with_rules[1]
+    custom = first_prompt(env_instructions=False, system_prompt="Play well.")
+    assert custom[0] == {"role": "system", "content": "Play well."} and custom[1:] == bare
