@@ -375,6 +375,33 @@ class TransformersPolicy(Policy):
                     completions.extend(self._generate_chunk(chunk, params, stop, max_new))
         return completions
 
+    # -- tokens for training -----------------------------------------------------------------------
+
+    def encode_prompt(self, messages: Sequence[Message]) -> list[int]:
+        """The prompt token ids ``generate`` would feed the model for this conversation."""
+        self._require_open()
+        return self._encode(0, list(messages))
+
+    def encode_reply(self, messages: Sequence[Message], reply: str) -> list[int]:
+        """The token ids the model would have to generate after ``encode_prompt(messages)`` to answer
+        ``reply`` and stop: the chat template's own rendering of that assistant turn, up to and
+        including its end-of-turn token. For supervised targets (a warm start); a template that does
+        not render the reply as a continuation of the generation prompt is a ``PolicyError``."""
+        self._require_open()
+        prompt_text = self.tokenizer.apply_chat_template(
+            [dict(m) for m in messages], tokenize=False, add_generation_prompt=True
+        )
+        full_text = self.tokenizer.apply_chat_template(
+            [*map(dict, messages), {"role": "assistant", "content": reply}], tokenize=False
+        )
+        if not full_text.startswith(prompt_text):
+            raise PolicyError("the chat template does not render a reply as a continuation of the prompt")
+        ids = list(self.tokenizer(full_text[len(prompt_text) :], add_special_tokens=False)["input_ids"])
+        end = next((k for k, token in enumerate(ids) if token in self._eos_ids), None)
+        if end is None:
+            raise PolicyError("the chat template ends an assistant turn with no end-of-sequence token")
+        return ids[: end + 1]
+
     def _require_open(self) -> None:
         if self.model is None:
             raise PolicyError(f"TransformersPolicy({self.model_name!r}) is closed")
