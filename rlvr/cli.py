@@ -11,9 +11,10 @@ rlvr train --env rlvr/TicTacToe-v0 --algo rae --opponent bot:random --iterations
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -241,6 +242,8 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         "seed": args.seed,
         "eval_every": args.eval_every,
         "eval_opponent": args.eval_opponent,
+        "report_to": args.report_to,
+        "steps_per_iteration": args.steps_per_iteration,
     }
     options.update({key: value for key, value in flags.items() if value is not None})
     config = TrainConfig(**options)
@@ -248,21 +251,40 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
     if spec.kind != "hf":
         raise ValueError("rlvr train trains a transformers model: --model smollm2 or hf:MODEL")
     policy = build_policy(spec, **({"device": args.device} if args.device else {}))
-    trainer = Trainer(config, policy, args.out)  # type: ignore[arg-type]
+    rollout_engine = None
+    if args.rollout_engine == "vllm":
+        # vLLM generates, the transformers model learns; weights go across after every update.
+        rollout_engine = build_policy(parse_agent_spec(f"vllm:{spec.target}"))
+    trainer = Trainer(config, policy, args.out, rollout_engine=rollout_engine)  # type: ignore[arg-type]
     if trainer.iteration:
         console.print(f"resuming from iteration {trainer.iteration} ({trainer.checkpoint_path})")
-    while trainer.iteration < config.iterations:
-        metrics = trainer.step()
-        if trainer.iteration % config.checkpoint_every == 0 or trainer.iteration == config.iterations:
-            trainer.save_checkpoint()
-        shown = {
-            k: v for k, v in metrics.items() if k.endswith(("return", "win", "loss")) or k == "iteration"
-        }
-        console.print(
-            " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
-        )
+    with _train_progress(console, config.iterations, trainer.iteration) as on_iteration:
+        trainer.train(on_iteration=on_iteration)
     console.print(f"metrics: {trainer.out_dir / 'metrics.jsonl'}; checkpoint: {trainer.checkpoint_path}")
     return 0
+
+
+@contextlib.contextmanager
+def _train_progress(console: Console, total: int, done: int) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A progress bar over iterations whose text shows the latest return, win rate, loss and speed;
+    each iteration's headline numbers are also printed, so they stay in the scrollback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[latest]}"),
+        TimeElapsedColumn(), console=console,
+    )  # fmt: skip
+    task = progress.add_task("train", total=total, completed=done, latest="")
+
+    def on_iteration(metrics: dict[str, Any]) -> None:
+        shown = {k: v for k, v in metrics.items() if k.endswith(("/return", "/win", "loss", "entropy"))}
+        line = " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
+        progress.console.print(f"iteration {metrics['iteration']}: {line}")
+        speed = f"{metrics['tokens_per_s']:.0f} tok/s, {metrics['seconds']:.0f} s/it"
+        progress.update(task, completed=metrics["iteration"], latest=speed)
+
+    with progress:
+        yield on_iteration
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -338,6 +360,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--eval-opponent", help="agent spec for evaluation (default bot:random)")
     train.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    train.add_argument(
+        "--rollout-engine",
+        choices=("transformers", "vllm"),
+        default="transformers",
+        help="generate with the learner itself (default) or an in-process vLLM engine synced each update",
+    )
+    train.add_argument("--steps-per-iteration", type=int, help="optimizer steps per rollout batch")
+    train.add_argument(
+        "--report-to", action="append", choices=("tensorboard", "wandb"), help="also log to (repeatable)"
+    )
     train.add_argument("--config", help="YAML file of TrainConfig fields; flags override it")
     train.add_argument("--out", default="runs/train", help="metrics, rollouts and checkpoint go here")
     train.set_defaults(handler=cmd_train)

@@ -155,3 +155,28 @@ def test_vllm_load_weights_round_trip(engine: tuple[VLLMPolicy, Any]) -> None:
     finally:
         policy.load_weights([(name, original)])
     assert policy.generate([HI], params)[0].completion_token_ids == baseline.completion_token_ids
+
+
+def test_trainer_syncs_its_update_into_the_vllm_rollout_engine(
+    engine: tuple[VLLMPolicy, Any], tmp_path
+) -> None:
+    """One RL iteration with vLLM generating and the transformers model learning: afterwards vLLM's
+    logprobs are the *updated* learner's, i.e. the weights went across in process."""
+    from rlvr.runners.learner.trainer import TrainConfig, Trainer
+
+    policy, reference = engine
+    saved = {name: tensor.detach().clone() for name, tensor in reference.model.state_dict().items()}
+    config = TrainConfig(
+        env_ids=["rlvr/TicTacToe-v0"], opponent="bot:random", iterations=1, tasks_per_iteration=2,
+        group_size=2, max_tokens=6, learning_rate=1e-4, checkpoint_every=10,
+    )  # fmt: skip
+    try:
+        trainer = Trainer(config, reference, tmp_path, rollout_engine=policy)
+        metrics = trainer.train()[0]
+        assert metrics["failed"] == 0 and metrics["samples"] > 0
+        [after] = policy.generate([HI], SamplingParams(temperature=1.0, max_tokens=8, seed=5))
+        assert after.completion_logprobs == pytest.approx(teacher_forced_logprobs(reference, after), abs=0.02)
+        assert any(not (saved[n] == t).all() for n, t in reference.model.state_dict().items())
+    finally:
+        reference.load_weights(saved)
+        policy.load_weights(saved)

@@ -8,10 +8,10 @@ same ``TransformersPolicy`` (CPU or one GPU: nothing to sync) or a vLLM engine f
 
 from __future__ import annotations
 
-import json
+import copy
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ from rlvr.core.records import Trajectory, write_jsonl
 from rlvr.core.registry import get_entry
 from rlvr.runners.episodes import EpisodeSpec
 from rlvr.runners.learner.advantages import RoleBaseline, TurnAdvantages, grpo, mars, rebn, reinforce
-from rlvr.runners.learner.losses import PPOConfig, ppo_clip_loss, sequence_logprobs
+from rlvr.runners.learner.losses import PPOConfig
 from rlvr.runners.learner.sequences import TrainingSample, build_samples
+from rlvr.runners.learner.tracking import TRACKERS, make_trackers
+from rlvr.runners.learner.update import PRECISIONS, policy_gradient_step
 from rlvr.runners.rollout import Player, Runner
 
 ALGORITHMS = ("grpo", "rae", "mars", "rebn", "reinforce")
@@ -52,11 +54,19 @@ class TrainConfig:
     max_tokens: int = 64
     temperature: float = 1.0
     minibatch_size: int = 4
-    """Samples per backward pass; gradients accumulate over the whole iteration, then one step."""
+    """Samples per backward pass; gradients accumulate over each step's share of the samples."""
+    steps_per_iteration: int = 1
+    """Optimizer steps per rollout batch: the samples are shuffled and split into this many parts, one
+    step each (verl's mini-batches). After the first step the samples are off-policy and the ratio
+    clip is what keeps the update near the behaviour policy."""
     max_grad_norm: float = 1.0
     clip_low: float = 0.2
     clip_high: float = 0.2
     dual_clip: float | None = 3.0
+    kl_coef: float = 0.0
+    """Weight of the k3 KL to the starting weights (a frozen copy is kept: twice the weight memory)."""
+    precision: str = "auto"
+    """``auto`` (bf16 autocast on CUDA, float32 on CPU), ``bf16`` or ``fp32``."""
     rae_alpha: float = 0.95
     seed: int = 0
     checkpoint_every: int = 5
@@ -66,12 +76,25 @@ class TrainConfig:
     eval_episodes: int = 4
     eval_opponent: str = "bot:random"
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_instructions: bool = True
+    """Give the learner the env's rules as its system message (see ``Player.env_instructions``)."""
+    system_prompt: str | None = None
+    report_to: list[str] = field(default_factory=list)
+    """Trackers besides ``metrics.jsonl``: ``tensorboard``, ``wandb``."""
+    wandb_project: str = "rlvr"
 
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {ALGORITHMS}, got {self.algo!r}")
         if not self.env_ids:
             raise ValueError("name at least one env")
+        unknown = sorted(set(self.report_to) - set(TRACKERS))
+        if unknown:
+            raise ValueError(f"unknown trackers {unknown} in report_to; choose from {TRACKERS}")
+        if self.steps_per_iteration < 1:
+            raise ValueError(f"steps_per_iteration must be >= 1, got {self.steps_per_iteration}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.env_weights is not None and len(self.env_weights) != len(self.env_ids):
             raise ValueError("env_weights needs one weight per env")
 
@@ -91,20 +114,40 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate)
         self.rae = RoleBaseline(alpha=config.rae_alpha)
+        self.reference: torch.nn.Module | None = None
+        if config.kl_coef:
+            self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
         self.iteration = 0
         self.opponent = build_policy(parse_agent_spec(config.opponent)) if config.opponent else None
         self._load_checkpoint()
+        self.trackers = make_trackers(config.report_to, self.out_dir, asdict(config), config.wandb_project)
 
     # -- the loop ----------------------------------------------------------------------------------
 
-    def train(self) -> list[dict[str, Any]]:
+    def train(self, on_iteration: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+        """Iterate up to ``config.iterations`` (from wherever a checkpoint left off), checkpointing
+        on schedule and at the end; ``on_iteration`` sees each iteration's metrics (a progress bar)."""
         history = []
-        while self.iteration < self.config.iterations:
-            metrics = self.step()
-            history.append(metrics)
-            if self.iteration % self.config.checkpoint_every == 0 or self.iteration == self.config.iterations:
-                self.save_checkpoint()
+        try:
+            while self.iteration < self.config.iterations:
+                metrics = self.step()
+                history.append(metrics)
+                if (
+                    self.iteration % self.config.checkpoint_every == 0
+                    or self.iteration == self.config.iterations
+                ):
+                    self.save_checkpoint()
+                if on_iteration is not None:
+                    on_iteration(metrics)
+        finally:
+            self.close()
         return history
+
+    def close(self) -> None:
+        """Flush and close the trackers (the JSONL file needs nothing)."""
+        for tracker in self.trackers:
+            tracker.close()
+        self.trackers = self.trackers[:1]
 
     def step(self) -> dict[str, Any]:
         """One iteration: rollout -> advantages -> update -> sync; returns (and logs) its metrics."""
@@ -132,8 +175,8 @@ class Trainer:
             **update,
             **evaluation,
         }
-        with (self.out_dir / "metrics.jsonl").open("a") as handle:
-            handle.write(json.dumps(metrics) + "\n")
+        for tracker in self.trackers:
+            tracker.log(metrics, step=self.iteration)
         write_jsonl(self.out_dir / "rollouts.jsonl", trajectories, append=True)
         return metrics
 
@@ -156,7 +199,9 @@ class Trainer:
         sampling = SamplingParams(
             temperature=config.temperature, max_tokens=config.max_tokens, seed=config.seed + self.iteration
         )
-        players: dict[str, Any] = {LEARNER: Player(self.rollout_engine, sampling=sampling)}
+        players: dict[str, Any] = {
+            LEARNER: Player(self.rollout_engine, sampling=sampling, **self._prompting())
+        }
         if self.opponent is not None:
             players[OPPONENT] = self.opponent
         runner = Runner(players, max_episodes=len(specs))
@@ -165,6 +210,9 @@ class Trainer:
             return runner.run(specs), runner.stats
         finally:
             runner.close()
+
+    def _prompting(self) -> dict[str, Any]:
+        return {"env_instructions": self.config.env_instructions, "system_prompt": self.config.system_prompt}
 
     def evaluate(self) -> dict[str, float]:
         """Greedy play against a fixed opponent from every seat, on seeds reserved for evaluation (the
@@ -179,7 +227,9 @@ class Trainer:
                     seats = {role: LEARNER if role == learner_role else OPPONENT for role in roles}
                     specs.append(EpisodeSpec(env_id, seed, seats, dict(config.env_kwargs)))
         greedy = SamplingParams(temperature=0.0, max_tokens=config.max_tokens)
-        runner = Runner({LEARNER: Player(self.rollout_engine, sampling=greedy), OPPONENT: opponent})
+        runner = Runner(
+            {LEARNER: Player(self.rollout_engine, sampling=greedy, **self._prompting()), OPPONENT: opponent}
+        )
         self.model.eval()
         try:
             trajectories = [t for t in runner.run(specs) if t.error is None]
@@ -209,35 +259,33 @@ class Trainer:
         return advantages
 
     def update(self, samples: list[TrainingSample]) -> dict[str, float]:
-        """One optimizer step over every sample: token-mean loss, gradients accumulated per minibatch
-        (each weighted by its share of the tokens, so the step equals one big batch's), then clipped."""
+        """One optimizer step over every sample (see ``update.policy_gradient_step``)."""
         config = self.config
-        ppo = PPOConfig(clip_low=config.clip_low, clip_high=config.clip_high, dual_clip=config.dual_clip)
-        device = next(self.model.parameters()).device
-        total_tokens = sum(sum(sample.loss_mask) for sample in samples)
-        self.model.train()
-        self.optimizer.zero_grad(set_to_none=True)
-        losses, clip_fractions = [], []
-        for start in range(0, len(samples), config.minibatch_size):
-            batch = samples[start : start + config.minibatch_size]
-            tensors = _pad(batch, device)
-            logprobs = sequence_logprobs(self.model, tensors["input_ids"], tensors["attention_mask"])
-            loss, stats = ppo_clip_loss(
-                logprobs, tensors["old_logprobs"], tensors["advantages"], tensors["loss_mask"], ppo
+        ppo = PPOConfig(
+            clip_low=config.clip_low,
+            clip_high=config.clip_high,
+            dual_clip=config.dual_clip,
+            kl_coef=config.kl_coef,
+        )
+        rng = np.random.default_rng([config.seed, self.iteration, 1])
+        order = rng.permutation(len(samples))
+        parts = [part for part in np.array_split(order, config.steps_per_iteration) if len(part)]
+        history = [
+            policy_gradient_step(
+                self.model,
+                self.optimizer,
+                [samples[int(k)] for k in part],
+                ppo,
+                reference=self.reference,
+                minibatch_size=config.minibatch_size,
+                max_grad_norm=config.max_grad_norm,
+                precision=config.precision,
             )
-            share = tensors["loss_mask"].sum().item() / max(total_tokens, 1)
-            (loss * share).backward()
-            losses.append(loss.item())
-            clip_fractions.append(stats["clip_fraction"])
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.model.eval()
-        return {
-            "loss": statistics.fmean(losses),
-            "clip_fraction": statistics.fmean(clip_fractions),
-            "grad_norm": float(grad_norm),
-            "trained_tokens": total_tokens,
+            for part in parts
+        ]
+        return {name: statistics.fmean(step[name] for step in history) for name in history[0]} | {
+            "trained_tokens": sum(step["trained_tokens"] for step in history),
+            "optimizer_steps": len(history),
         }
 
     def sync_weights(self) -> None:
@@ -274,22 +322,6 @@ class Trainer:
         self.rae.load_state_dict(state["rae"])
         self.iteration = int(state["iteration"])
         self.sync_weights()
-
-
-def _pad(samples: Sequence[TrainingSample], device: torch.device) -> dict[str, torch.Tensor]:
-    """Right-pad a minibatch; padding is masked out of attention and of the loss."""
-    width = max(len(sample.input_ids) for sample in samples)
-
-    def column(values: list[list[float]], dtype: torch.dtype) -> torch.Tensor:
-        return torch.tensor([row + [0] * (width - len(row)) for row in values], dtype=dtype, device=device)
-
-    return {
-        "input_ids": column([s.input_ids for s in samples], torch.long),
-        "attention_mask": column([[1] * len(s.input_ids) for s in samples], torch.long),
-        "loss_mask": column([s.loss_mask for s in samples], torch.float32),
-        "old_logprobs": column([s.old_logprobs for s in samples], torch.float32),
-        "advantages": column([s.advantages for s in samples], torch.float32),
-    }
 
 
 def _role_metrics(trajectories: Sequence[Trajectory]) -> dict[str, float]:
