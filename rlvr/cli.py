@@ -244,6 +244,7 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         "eval_opponent": args.eval_opponent,
         "report_to": args.report_to,
         "steps_per_iteration": args.steps_per_iteration,
+        "warm_start_episodes": args.warm_start,
     }
     options.update({key: value for key, value in flags.items() if value is not None})
     config = TrainConfig(**options)
@@ -365,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("transformers", "vllm"),
         default="transformers",
         help="generate with the learner itself (default) or an in-process vLLM engine synced each update",
+    )
+    train.add_argument(
+        "--warm-start",
+        type=int,
+        metavar="EPISODES",
+        help="first clone random legal moves from this many games",
     )
     train.add_argument("--steps-per-iteration", type=int, help="optimizer steps per rollout batch")
     train.add_argument(

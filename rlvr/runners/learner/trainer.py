@@ -79,6 +79,12 @@ class TrainConfig:
     env_instructions: bool = True
     """Give the learner the env's rules as its system message (see ``Player.env_instructions``)."""
     system_prompt: str | None = None
+    warm_start_episodes: int = 0
+    """Before RL, clone ``warm_start_teacher``'s moves from this many games per env (0: none); see
+    ``rlvr.runners.learner.warm_start``. Runs once, at iteration 0."""
+    warm_start_teacher: str = "random-legal"
+    warm_start_epochs: int = 2
+    warm_start_lr: float = 5e-5
     report_to: list[str] = field(default_factory=list)
     """Trackers besides ``metrics.jsonl``: ``tensorboard``, ``wandb``."""
     wandb_project: str = "rlvr"
@@ -129,6 +135,8 @@ class Trainer:
         on schedule and at the end; ``on_iteration`` sees each iteration's metrics (a progress bar)."""
         history = []
         try:
+            if self.iteration == 0 and self.config.warm_start_episodes:
+                self.warm_start()
             while self.iteration < self.config.iterations:
                 metrics = self.step()
                 history.append(metrics)
@@ -148,6 +156,43 @@ class Trainer:
         for tracker in self.trackers:
             tracker.close()
         self.trackers = self.trackers[:1]
+
+    def warm_start(self) -> dict[str, Any]:
+        """Behaviour cloning of the configured teacher, prompted as RL will prompt the learner;
+        logs a ``warm_start/...`` record at step 0 and syncs the rollout engine."""
+        from rlvr.runners.learner.warm_start import cloning_samples, demonstrations, warm_start
+
+        config = self.config
+        began = time.perf_counter()
+        turns = demonstrations(
+            config.env_ids,
+            episodes=config.warm_start_episodes,
+            teacher=config.warm_start_teacher,
+            seed=config.seed + 2 * 10**6,  # apart from the training and evaluation seeds
+            env_kwargs=config.env_kwargs,
+            **self._prompting(),
+        )
+        samples = cloning_samples(self.policy, turns)
+        history = warm_start(
+            self.policy,
+            samples,
+            epochs=config.warm_start_epochs,
+            learning_rate=config.warm_start_lr,
+            seed=config.seed,
+            precision=config.precision,
+        )
+        self.sync_weights()
+        record = {
+            "iteration": 0,
+            "warm_start/turns": len(samples),
+            "warm_start/steps": len(history),
+            "warm_start/first_loss": history[0]["loss"],
+            "warm_start/last_loss": history[-1]["loss"],
+            "seconds": time.perf_counter() - began,
+        }
+        for tracker in self.trackers:
+            tracker.log(record, step=0)
+        return record
 
     def step(self) -> dict[str, Any]:
         """One iteration: rollout -> advantages -> update -> sync; returns (and logs) its metrics."""
