@@ -1,0 +1,1 @@
+"""Unit-test adversary envs (UTRL, Repair-R1): test generation against mutant pools."""
