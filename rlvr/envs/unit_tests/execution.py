@@ -1,0 +1,109 @@
+"""Running solutions on generated tests: one table of outcomes that every reward reads.
+
+``outcome_table`` runs each program in its own workspace (written once) and every test in it one
+after another, programs in parallel across the ``SandboxPool``. Both seats of the adversary score
+from the same table, and the tester's discrimination needs only to know whether a candidate fails
+*some* valid test, so ``stop_at_first_failure`` cuts a killed candidate's remaining runs (a mutant
+stuck in a loop would otherwise cost a timeout per test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rlvr.envs.unit_tests.rewards import (
+    GeneratedTestsScore,
+    ParsedTests,
+    UnitTest,
+    generated_tests_reward,
+    output_matches,
+    parse_tests,
+)
+from rlvr.sandboxes.base import Limits
+from rlvr.sandboxes.languages import find_language
+from rlvr.sandboxes.pool import SandboxPool
+
+UTRL_LIMITS = Limits(timeout_s=10.0)
+"""UTRL's per-test limit (10 s); the rest are the sandbox's defaults (512 MiB, 1 MiB of output)."""
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """``passes[p][t]``: program p passed test t. A test not run (after an early stop) is ``False``."""
+
+    passes: list[list[bool]]
+    runs: int
+    """Program executions actually made (for throughput accounting)."""
+
+
+def _run_program(pool: SandboxPool, program: str, tests: Sequence[UnitTest], limits: Limits, stop: bool):
+    language = find_language("python")
+    results: list[bool] = []
+    with pool.sandbox.open_workspace({language.source_filename: program}) as workspace:
+        for test in tests:
+            result = workspace.run(language.execute_command, stdin=test.stdin, limits=limits)
+            passed = result.ok and output_matches(
+                result.stdout, result.stderr, result.exit_code, test.expected
+            )
+            results.append(passed)
+            if stop and not passed:
+                break
+    runs = len(results)
+    return results + [False] * (len(tests) - runs), runs
+
+
+def outcome_table(
+    pool: SandboxPool,
+    programs: Sequence[str],
+    tests: Sequence[UnitTest],
+    *,
+    limits: Limits = UTRL_LIMITS,
+    stop_at_first_failure: bool = False,
+) -> Outcomes:
+    """Every program on every test (Python programs; see ``CodeTask.program`` for function tasks)."""
+    if not tests or not programs:
+        return Outcomes([[False] * len(tests) for _ in programs], 0)
+    rows = pool.map(
+        lambda program: _run_program(pool, program, tests, limits, stop_at_first_failure), programs
+    )
+    return Outcomes([row for row, _ in rows], sum(runs for _, runs in rows))
+
+
+def format_tests(tests: Sequence[UnitTest]) -> str:
+    """Tests written in UTRL's answer format (to convert a task's own tests, or show an example)."""
+    return "".join(f"```\nInput:\n{t.stdin.rstrip(chr(10))}\n\nOutput:\n{t.expected}\n```\n" for t in tests)
+
+
+def score_generated_tests(
+    pool: SandboxPool,
+    reference: str,
+    candidates: Sequence[str],
+    reply: str,
+    *,
+    limits: Limits = UTRL_LIMITS,
+    **weights: float,
+) -> tuple[GeneratedTestsScore, ParsedTests, int]:
+    """UTRL's reward for a tester's ``reply`` against runnable ``reference`` and ``candidates``
+    programs: validity from the reference's runs, then each candidate on the valid tests only, stopping
+    at its first failure (it is killed; later tests cannot change that). Returns the score, the parsed
+    tests and the number of executions made."""
+    parsed = parse_tests(reply)
+    reference_row = outcome_table(pool, [reference], parsed.tests, limits=limits)
+    valid = [t for t, ok in zip(parsed.tests, reference_row.passes[0], strict=True) if ok]
+    killed = outcome_table(pool, candidates, valid, limits=limits, stop_at_first_failure=True)
+    # Candidates ran on the valid tests only; invalid columns cannot kill, so mark them passed.
+    columns = iter(range(len(valid)))
+    index_of_valid = {t: next(columns) for t, ok in enumerate(reference_row.passes[0]) if ok}
+    table = [
+        [row[index_of_valid[t]] if t in index_of_valid else True for t in range(len(parsed.tests))]
+        for row in killed.passes
+    ]
+    score = generated_tests_reward(
+        reference_row.passes[0],
+        table,
+        unique_tests=len(parsed.tests),
+        well_formed=parsed.well_formed,
+        **weights,
+    )
+    return score, parsed, reference_row.runs + killed.runs
