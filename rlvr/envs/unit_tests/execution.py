@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from rlvr.envs.unit_tests.mutation import Mutant, mutant_pool, sample_mutants
 from rlvr.envs.unit_tests.rewards import (
     GeneratedTestsScore,
     ParsedTests,
@@ -20,7 +22,8 @@ from rlvr.envs.unit_tests.rewards import (
     output_matches,
     parse_tests,
 )
-from rlvr.sandboxes.base import Limits
+from rlvr.envs.unit_tests.tasks import CodeTask, fuzz_inputs
+from rlvr.sandboxes.base import ExecResult, Limits
 from rlvr.sandboxes.languages import find_language
 from rlvr.sandboxes.pool import SandboxPool
 
@@ -107,3 +110,71 @@ def score_generated_tests(
         **weights,
     )
     return score, parsed, reference_row.runs + killed.runs
+
+
+EQUIVALENCE_LIMITS = Limits(timeout_s=2.0)
+"""Per-input limit while screening mutants: a reference input never takes long, and a mutant that
+loops differs from the reference anyway."""
+
+
+def _differs(
+    pool: SandboxPool, program: str, inputs: Sequence[str], expected: Sequence[str], limits: Limits
+) -> bool:
+    language = find_language("python")
+    with pool.sandbox.open_workspace({language.source_filename: program}) as workspace:
+        for stdin, output in zip(inputs, expected, strict=True):
+            result = workspace.run(language.execute_command, stdin=stdin, limits=limits)
+            if not result.ok or result.stderr.strip() or result.stdout != output:
+                return True
+    return False
+
+
+def candidate_pool(
+    pool: SandboxPool,
+    task: CodeTask,
+    count: int,
+    *,
+    seed: int,
+    inputs: int = 64,
+    oversample: int = 4,
+    cache_dir: str | Path | None = None,
+    limits: Limits = EQUIVALENCE_LIMITS,
+) -> list[Mutant]:
+    """``count`` mutants of ``task.reference`` that behave differently from it on at least one of
+    ``inputs`` fuzzed inputs (``fuzz_inputs``): an equivalent mutant can never be killed, so it would
+    only cap every tester's discrimination below 1. Deterministic per seed; cached under
+    ``cache_dir``. The screening runs all drawn candidates in parallel, once, only on a cache miss."""
+    stdins = fuzz_inputs(task, inputs, seed=seed)
+    screened: dict[str, bool] = {}
+
+    def is_equivalent(mutant: Mutant) -> bool:
+        if not screened:
+            reference = outcome_runs(pool, task.program(task.reference), stdins, limits)
+            clean = [
+                (s, r.stdout) for s, r in zip(stdins, reference, strict=True) if r.ok and not r.stderr.strip()
+            ]
+            drawn = sample_mutants(task.reference, count * oversample, seed=seed)
+            verdicts = pool.map(
+                lambda m: _differs(
+                    pool, task.program(m.source), [s for s, _ in clean], [o for _, o in clean], limits
+                ),
+                drawn,
+            )
+            screened.update({m.source: differs for m, differs in zip(drawn, verdicts, strict=True)})
+        return not screened.get(mutant.source, True)
+
+    return mutant_pool(
+        task.reference,
+        count,
+        seed=seed,
+        is_equivalent=is_equivalent,
+        cache_dir=cache_dir,
+        oversample=oversample,
+    )
+
+
+def outcome_runs(pool: SandboxPool, program: str, inputs: Sequence[str], limits: Limits) -> list[ExecResult]:
+    """``program`` on each input in one workspace, in order: the raw results."""
+    language = find_language("python")
+    with pool.sandbox.open_workspace({language.source_filename: program}) as workspace:
+        return [workspace.run(language.execute_command, stdin=stdin, limits=limits) for stdin in inputs]

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from rlvr.envs.unit_tests.rewards import UnitTest
 
 HARNESS = """
@@ -119,3 +121,54 @@ def humaneval_tasks(path: str | Path | None = None) -> Iterator[CodeTask]:
                 entry_point=row["entry_point"],
                 tests=_literal_call_tests(row["test"]),
             )
+
+
+def _perturb(value: object, rng: np.random.Generator) -> object:
+    """A nearby value of the same shape: what a fuzzer needs to tell a mutant from the reference
+    without knowing the task (ints and floats nudged, strings and lists trimmed, shuffled, grown)."""
+    if isinstance(value, bool):
+        return bool(rng.integers(2))
+    if isinstance(value, int):
+        return value + int(rng.integers(-3, 4))
+    if isinstance(value, float):
+        return round(value + float(rng.normal(0, 1 + abs(value) / 4)), 3)
+    if isinstance(value, str):
+        chars = list(value)
+        choice = int(rng.integers(3))
+        if choice == 0 and chars:
+            del chars[int(rng.integers(len(chars)))]
+        elif choice == 1:
+            rng.shuffle(chars)
+        else:
+            chars.insert(int(rng.integers(len(chars) + 1)), chars[0] if chars else "a")
+        return "".join(chars)
+    if isinstance(value, (list, tuple)):
+        items = [_perturb(item, rng) for item in value]
+        if items and rng.random() < 0.3:
+            del items[int(rng.integers(len(items)))]
+        if items and rng.random() < 0.3:
+            items.append(items[int(rng.integers(len(items)))])
+        return type(value)(items)
+    if isinstance(value, dict):
+        return {key: _perturb(item, rng) for key, item in value.items()}
+    return value
+
+
+def fuzz_inputs(task: CodeTask, count: int, *, seed: int) -> list[str]:
+    """``count`` stdin texts near the task's own test inputs (function tasks: perturbed argument
+    literals), deterministic per seed, the originals first. Inputs the reference rejects are fine:
+    equivalence is judged only where the reference runs cleanly. Stdio tasks get their originals only
+    (a fuzzer cannot know a free-form input grammar)."""
+    originals = [test.stdin for test in task.tests]
+    if task.kind == "stdio" or not originals:
+        return originals[:count]
+    rng = np.random.default_rng(seed)
+    inputs = list(dict.fromkeys(originals))
+    attempts = 0
+    while len(inputs) < count and attempts < 20 * count:
+        attempts += 1
+        base = ast.literal_eval(originals[int(rng.integers(len(originals)))].strip())
+        candidate = repr(_perturb(base, rng)) + "\n"
+        if candidate not in inputs:
+            inputs.append(candidate)
+    return inputs[:count]

@@ -70,3 +70,22 @@ def test_outcomes_follow_the_pass_rule(pool):
     # The noisy program prints the right answers, but anything on stderr fails UTRL's rule.
     assert table.passes == [[True, True], [False, False], [False, False]] and table.runs == 6
     assert outcome_table(pool, [crash], tests, stop_at_first_failure=True).runs == 1
+
+
+def test_humaneval_mutant_pools_are_screened_deterministic_and_cached(pool, task, tmp_path):
+    from rlvr.envs.unit_tests.execution import candidate_pool
+
+    mutants = candidate_pool(pool, task, 8, seed=0, inputs=24, cache_dir=tmp_path)
+    assert len(mutants) == 8 and len({m.source for m in mutants}) == 8
+    assert [m.source for m in candidate_pool(pool, task, 8, seed=0, inputs=24, cache_dir=tmp_path)] == [
+        m.source for m in mutants
+    ]
+    assert list(tmp_path.glob("*.json"))
+    # The task's own tests (converted) discriminate well against the screened pool; a test that
+    # every program passes, none.
+    programs = [task.program(m.source) for m in mutants]
+    own, _, _ = score_generated_tests(pool, task.program(task.reference), programs, format_tests(task.tests))
+    assert own.discrimination >= 0.75, [m.description for m in mutants]
+    empty_list = format_tests([UnitTest("([], 0.5)\n", "False")])
+    trivial, _, _ = score_generated_tests(pool, task.program(task.reference), programs, empty_list)
+    assert trivial.valid_tests == 1 and trivial.discrimination <= 0.25
