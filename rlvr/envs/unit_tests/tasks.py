@@ -172,3 +172,25 @@ def fuzz_inputs(task: CodeTask, count: int, *, seed: int) -> list[str]:
         if candidate not in inputs:
             inputs.append(candidate)
     return inputs[:count]
+
+
+def judge_problem_tasks(name: str = "core") -> list[CodeTask]:
+    """A code-judge problem set (``load_problem_set``) as stdio tasks: those with a Python reference,
+    its hidden and public tests as ground truth."""
+    from rlvr.envs.code.problems import load_problem_set
+
+    tasks = []
+    for problem in load_problem_set(name):
+        reference = problem.solutions.get("python")
+        if reference is None:
+            continue
+        tests = [UnitTest(t.input, t.output) for t in (*problem.public_tests, *problem.tests)]
+        tasks.append(CodeTask(problem.id, problem.statement, reference, "stdio", None, tests))
+    return tasks
+
+
+def load_tasks(name: str) -> list[CodeTask]:
+    """``"humaneval"``, or any code-judge problem set name (``"core"``, ...)."""
+    if name == "humaneval":
+        return list(humaneval_tasks())
+    return judge_problem_tasks(name)

