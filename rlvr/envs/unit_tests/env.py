@@ -9,11 +9,10 @@ from typing import Any, ClassVar
 import gymnasium
 
 from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
-from rlvr.envs.unit_tests.execution import UTRL_LIMITS, candidate_pool, score_generated_tests
+from rlvr.envs.unit_tests.execution import UTRL_LIMITS, LazyPool, candidate_pool, score_generated_tests
 from rlvr.envs.unit_tests.mutation import Mutant
 from rlvr.envs.unit_tests.rewards import GeneratedTestsScore, ParsedTests
 from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
-from rlvr.sandboxes import make_sandbox
 from rlvr.sandboxes.base import Sandbox
 from rlvr.sandboxes.pool import SandboxPool
 
@@ -118,9 +117,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         self.render_mode = render_mode
         self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
         self.action_space = UnicodeText(max_length=max_action_length)
-        self._sandbox_choice = sandbox
-        self._workers = workers
-        self._pool: SandboxPool | None = None
+        self._pool = LazyPool(sandbox, workers)
         self._mutants: dict[str, list[Mutant]] = {}
         self.task: CodeTask = self.tasks[0]
         self.last_score: GeneratedTestsScore | None = None
@@ -131,12 +128,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
 
     @property
     def pool(self) -> SandboxPool:
-        if self._pool is None:
-            sandbox = self._sandbox_choice
-            self._pool = SandboxPool(
-                make_sandbox(sandbox) if isinstance(sandbox, str) else sandbox, self._workers
-            )
-        return self._pool
+        return self._pool.get()
 
     def mutants(self, task: CodeTask) -> list[Mutant]:
         """The task's screened candidate pool (built once per env, or read from ``cache_dir``)."""
@@ -236,8 +228,4 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         return self._observation if self.render_mode == "ansi" else None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            if isinstance(self._sandbox_choice, str):
-                self._pool.sandbox.close()
-            self._pool = None
+        self._pool.close()

@@ -23,7 +23,8 @@ from rlvr.envs.unit_tests.rewards import (
     parse_tests,
 )
 from rlvr.envs.unit_tests.tasks import CodeTask, fuzz_inputs
-from rlvr.sandboxes.base import ExecResult, Limits
+from rlvr.sandboxes import make_sandbox
+from rlvr.sandboxes.base import ExecResult, Limits, Sandbox
 from rlvr.sandboxes.languages import find_language
 from rlvr.sandboxes.pool import SandboxPool
 
@@ -178,3 +179,26 @@ def outcome_runs(pool: SandboxPool, program: str, inputs: Sequence[str], limits:
     language = find_language("python")
     with pool.sandbox.open_workspace({language.source_filename: program}) as workspace:
         return [workspace.run(language.execute_command, stdin=stdin, limits=limits) for stdin in inputs]
+
+
+class LazyPool:
+    """A ``SandboxPool`` made on first use (an env that is only reset never starts a sandbox) and
+    closed with its owner, the sandbox too when it was made here from a backend name."""
+
+    def __init__(self, sandbox: str | Sandbox = "local", workers: int | None = None) -> None:
+        self._choice = sandbox
+        self._workers = workers
+        self._pool: SandboxPool | None = None
+
+    def get(self) -> SandboxPool:
+        if self._pool is None:
+            sandbox = make_sandbox(self._choice) if isinstance(self._choice, str) else self._choice
+            self._pool = SandboxPool(sandbox, self._workers)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            if isinstance(self._choice, str):
+                self._pool.sandbox.close()
+            self._pool = None

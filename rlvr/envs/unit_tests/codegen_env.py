@@ -1,0 +1,174 @@
+"""``rlvr/CodeGenVsTests-v0``: write a solution scored by a test set (UTRL's code generator)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import gymnasium
+
+from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
+from rlvr.envs.code.extract import extract_program
+from rlvr.envs.unit_tests.execution import UTRL_LIMITS, LazyPool, outcome_table
+from rlvr.envs.unit_tests.rewards import UnitTest, coder_reward, parse_tests
+from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
+from rlvr.sandboxes.base import Sandbox
+from rlvr.sandboxes.pool import SandboxPool
+
+ROLE = "agent"
+
+
+class CodeGenVsTestsEnv(gymnasium.Env[str, str]):
+    """``rlvr/CodeGenVsTests-v0``: solve a task; the reward is the pass rate on a test set (UTRL).
+
+    Task
+        One task per episode (HumanEval by default: complete the function whose signature and
+        docstring are shown). The first observation holds the task and the answer format.
+
+    Action
+        Any text; the program is the last fenced code block (for a function task, the complete
+        function: it is run through the task's stdin/stdout harness). A reply without one is an
+        invalid action and scores 0.
+
+    Tests
+        The task's own tests by default; ``reset(options={"tests": text})`` poses a test set written
+        in UTRL's format instead (a tester policy's reply: the adversary env uses this). Tests the
+        reference solution fails are dropped first (they are wrong, not hard).
+
+    Reward
+        ``pass_weight * pass_rate + format_weight * format`` (0.9 and 0.1): the pass rate on the
+        valid tests under UTRL's rule (exit 0, empty stderr, stdout equal after ``strip``), format 1
+        when the reply holds a program. With no valid test only the format term counts. One step.
+
+    Info
+        ``turn``, ``player``, ``role``, ``invalid_action``, ``invalid_reason``, ``task_id``, and at the
+        end ``metrics``: ``return``, ``pass_rate``, ``passed``, ``valid_tests``, ``posed_tests``,
+        ``accepted`` (every valid test passed), ``has_program``.
+
+    Arguments
+        tasks: ``"humaneval"``, ``"core"`` or a list of ``CodeTask``; pass_weight, format_weight: the
+        reward's weights; sandbox, workers, timeout_s: how programs run.
+
+    Version history
+        v0: first version.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        tasks: str | Sequence[CodeTask] = "humaneval",
+        *,
+        pass_weight: float = 0.9,
+        format_weight: float = 0.1,
+        sandbox: str | Sandbox = "local",
+        workers: int | None = None,
+        timeout_s: float = UTRL_LIMITS.timeout_s,
+        render_mode: str | None = None,
+        max_action_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        loaded = load_tasks(tasks) if isinstance(tasks, str) else list(tasks)
+        self.tasks: tuple[CodeTask, ...] = tuple(task for task in loaded if task.tests)
+        if not self.tasks:
+            raise ValueError("no task with tests to pose")
+        self._by_id = {task.task_id: task for task in self.tasks}
+        self.pass_weight = pass_weight
+        self.format_weight = format_weight
+        self.limits = UTRL_LIMITS.with_overrides(timeout_s=timeout_s)
+        self.render_mode = render_mode
+        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
+        self.action_space = UnicodeText(max_length=max_action_length)
+        self._pool = LazyPool(sandbox, workers)
+        self.task: CodeTask = self.tasks[0]
+        self.posed_tests: list[UnitTest] = []
+        self._over = False
+        self._metrics: dict[str, float] = {}
+        self._observation = ""
+
+    @property
+    def pool(self) -> SandboxPool:
+        return self._pool.get()
+
+    def _prompt(self) -> str:
+        task = self.task
+        if task.kind == "function":
+            ask = f"Complete `{task.entry_point}`. Reply with the whole function, imports included,"
+        else:
+            ask = "Write a complete Python 3 program that reads stdin and writes stdout. Reply with it"
+        return f"{task.statement.strip()}\n\n---\n\n{ask} in one fenced code block: ```python ... ```."
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        options = options or {}
+        index = int(self.np_random.integers(len(self.tasks)))
+        if "task_id" in options:
+            if options["task_id"] not in self._by_id:
+                raise ValueError(f"unknown task_id {options['task_id']!r}")
+            self.task = self._by_id[options["task_id"]]
+        else:
+            self.task = self.tasks[index]
+        self.posed_tests = (
+            parse_tests(options["tests"]).tests if "tests" in options else list(self.task.tests)
+        )
+        self._over = False
+        self._metrics = {}
+        self._observation = self._prompt()
+        info = self._info(None)
+        info["instructions"] = (
+            "You solve programming tasks in Python 3. Your solution is run on unit tests and rewarded by "
+            "the fraction it passes; output must match exactly and nothing may be printed to stderr."
+        )
+        return self._observation, info
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self._over:
+            raise RuntimeError("the episode is over; call reset()")
+        extraction = extract_program(action if isinstance(action, str) else str(action))
+        task, tests = self.task, self.posed_tests
+        reference = outcome_table(self.pool, [task.program(task.reference)], tests, limits=self.limits)
+        valid = [test for test, ok in zip(tests, reference.passes[0], strict=True) if ok]
+        passes: list[bool] = []
+        if extraction.code is not None and valid:
+            passes = outcome_table(
+                self.pool, [task.program(extraction.code)], valid, limits=self.limits
+            ).passes[0]
+        has_program = extraction.code is not None
+        reward = coder_reward(
+            passes if has_program else [False] * len(valid),
+            well_formed=has_program,
+            pass_weight=self.pass_weight,
+            format_weight=self.format_weight,
+        )
+        self._over = True
+        self._metrics = {
+            "return": reward,
+            "pass_rate": sum(passes) / len(valid) if valid else 0.0,
+            "passed": float(sum(passes)),
+            "valid_tests": float(len(valid)),
+            "posed_tests": float(len(tests)),
+            "accepted": float(bool(valid) and all(passes) and len(passes) == len(valid)),
+            "has_program": float(has_program),
+        }
+        self._observation = f"Passed {sum(passes)} of {len(valid)} tests. Reward {reward:.3f}."
+        return self._observation, float(reward), True, False, self._info(extraction.problem)
+
+    def _info(self, reason: str | None) -> dict[str, Any]:
+        return {
+            "turn": 1 if self._over else 0,
+            "player": None if self._over else ROLE,
+            "role": ROLE,
+            "invalid_action": reason is not None,
+            "invalid_reason": reason,
+            "task_id": self.task.task_id,
+            "metrics": dict(self._metrics),
+        }
+
+    def render(self) -> str | None:
+        return self._observation if self.render_mode == "ansi" else None
+
+    def close(self) -> None:
+        self._pool.close()
