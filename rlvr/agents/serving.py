@@ -41,19 +41,12 @@ import httpx
 from rlvr.agents.base import PolicyUnavailable
 from rlvr.agents.embedded import INSTALL_HINT, embedded_gguf, missing_embedded_requirements
 from rlvr.agents.openai_backend import OpenAIPolicy
+from rlvr.core.paths import cache_root
 
 _RECIPE = 1
 """Part of the conversion marker: bump it when ``_convert_here`` changes, so old directories rebuild."""
 _MARKER = "rlvr-source.json"
 _SERVING_MODULES = ("torch", "transformers", "gguf", "fastapi", "uvicorn")
-
-
-def cache_root() -> Path:
-    """``$RLVR_CACHE_DIR``, else ``$XDG_CACHE_HOME/rlvr``, else ``~/.cache/rlvr`` (as the sandboxes use)."""
-    root = os.environ.get("RLVR_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "rlvr"
-    )
-    return Path(root)
 
 
 def missing_serving_pieces(*, embedded: bool = True) -> str | None:

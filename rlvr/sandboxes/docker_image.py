@@ -40,6 +40,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from rlvr.core.paths import cache_root
 from rlvr.sandboxes.base import SandboxUnavailable
 
 SUITE = "bookworm"
@@ -57,10 +58,7 @@ _LOG_TAIL_LINES = 30
 
 def cache_dir() -> Path:
     """Where the rootfs tarball and the build lock live (``$RLVR_CACHE_DIR``, else ``~/.cache/rlvr``)."""
-    root = os.environ.get("RLVR_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "rlvr"
-    )
-    return Path(root) / "docker"
+    return cache_root() / "docker"
 
 
 def image_name(

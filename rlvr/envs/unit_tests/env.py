@@ -9,7 +9,13 @@ from typing import Any, ClassVar
 import gymnasium
 
 from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
-from rlvr.envs.unit_tests.execution import UTRL_LIMITS, LazyPool, candidate_pool, score_generated_tests
+from rlvr.envs.unit_tests.execution import (
+    DEFAULT_POOL_CACHE,
+    UTRL_LIMITS,
+    LazyPool,
+    candidate_pool,
+    score_generated_tests,
+)
 from rlvr.envs.unit_tests.mutation import Mutant
 from rlvr.envs.unit_tests.rewards import GeneratedTestsScore, ParsedTests
 from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
@@ -62,7 +68,9 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         candidates: M, the faulty programs per task (UTRL: 8).
         target_tests: the number of tests asked for, and the clipped-validity denominator floor (12).
         format_weight, discrimination_weight, validity_weight: the reward's weights.
-        pool_seed, screening_inputs, cache_dir: how mutant pools are drawn, screened and cached.
+        pool_seed, screening_inputs, cache_dir: how mutant pools are drawn, screened and cached
+            (default cache: ``~/.cache/rlvr/mutant-pools``, or under ``$RLVR_CACHE_DIR``; ``None``:
+            in memory only).
         sandbox: a backend name for ``make_sandbox`` or a ``Sandbox``; workers: parallel runs.
         timeout_s: per-test limit.
 
@@ -86,7 +94,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         validity_weight: float = 0.05,
         pool_seed: int = 0,
         screening_inputs: int = 64,
-        cache_dir: str | Path | None = None,
+        cache_dir: str | Path | None = DEFAULT_POOL_CACHE,
         sandbox: str | Sandbox = "local",
         workers: int | None = None,
         timeout_s: float = UTRL_LIMITS.timeout_s,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rlvr.core.paths import cache_root
 from rlvr.envs.unit_tests.mutation import Mutant, mutant_pool, sample_mutants
 from rlvr.envs.unit_tests.rewards import (
     GeneratedTestsScore,
@@ -27,6 +28,10 @@ from rlvr.sandboxes import make_sandbox
 from rlvr.sandboxes.base import ExecResult, Limits, Sandbox
 from rlvr.sandboxes.languages import find_language
 from rlvr.sandboxes.pool import SandboxPool
+
+DEFAULT_POOL_CACHE = cache_root() / "mutant-pools"
+"""Screened pools are computed once per machine (thousands of runs per task) and reused by every env
+instance and process; pass ``cache_dir=None`` to keep them in memory only."""
 
 UTRL_LIMITS = Limits(timeout_s=10.0)
 """UTRL's per-test limit (10 s); the rest are the sandbox's defaults (512 MiB, 1 MiB of output)."""
@@ -164,13 +169,10 @@ def candidate_pool(
             screened.update({m.source: differs for m, differs in zip(drawn, verdicts, strict=True)})
         return not screened.get(mutant.source, True)
 
+    # Pools screened on different input sets may differ: keep them apart.
+    where = None if cache_dir is None else Path(cache_dir) / f"screened-on-{inputs}-inputs"
     return mutant_pool(
-        task.reference,
-        count,
-        seed=seed,
-        is_equivalent=is_equivalent,
-        cache_dir=cache_dir,
-        oversample=oversample,
+        task.reference, count, seed=seed, is_equivalent=is_equivalent, cache_dir=where, oversample=oversample
     )
 
 

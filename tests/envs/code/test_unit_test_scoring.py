@@ -80,7 +80,7 @@ def test_humaneval_mutant_pools_are_screened_deterministic_and_cached(pool, task
     assert [m.source for m in candidate_pool(pool, task, 8, seed=0, inputs=24, cache_dir=tmp_path)] == [
         m.source for m in mutants
     ]
-    assert list(tmp_path.glob("*.json"))
+    assert list(tmp_path.rglob("*.json"))
     # The task's own tests (converted) discriminate well against the screened pool; a test that
     # every program passes, none.
     programs = [task.program(m.source) for m in mutants]

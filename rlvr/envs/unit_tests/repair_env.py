@@ -1,0 +1,223 @@
+"""``rlvr/RepairWithTests-v0``: expose a bug with tests, then fix it (Repair-R1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+
+from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
+from rlvr.envs.code.extract import fenced_blocks
+from rlvr.envs.unit_tests.execution import (
+    DEFAULT_POOL_CACHE,
+    UTRL_LIMITS,
+    LazyPool,
+    candidate_pool,
+    outcome_table,
+)
+from rlvr.envs.unit_tests.mutation import Mutant
+from rlvr.envs.unit_tests.rewards import parse_tests, repair_test_reward
+from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
+from rlvr.sandboxes.base import Sandbox
+from rlvr.sandboxes.pool import SandboxPool
+
+ROLE = "agent"
+
+
+class RepairWithTestsEnv(gymnasium.Env[str, str]):
+    """``rlvr/RepairWithTests-v0``: given buggy code, write tests that expose the bug, then the fix.
+
+    Task
+        One task per episode (HumanEval by default) with a buggy version of its reference solution:
+        a mutant (see ``rlvr.envs.unit_tests.mutation``) that fails at least one of the task's hidden
+        tests, drawn deterministically from the episode's seed. The observation shows the task and
+        the buggy code; the hidden tests stay hidden.
+
+    Action
+        Any text: tests in UTRL's format (one fenced ``Input:``/``Output:`` block each), then the fixed
+        program in a final fenced code block. For a function task a test's Input is the call's
+        arguments as a Python literal tuple and its Output ``repr`` of the result.
+
+    Reward (Repair-R1), each weight an argument
+        ``test_weight * test_reward + repair_weight * repair_reward + format_weight * format``: the
+        test reward is the mean over the tests of [the reference passes] * [the buggy code fails] (a
+        test that fails the reference too earns nothing), the repair reward the fix's pass rate on the
+        hidden tests, and format 1 when there is at least one well-formed test, the last fenced block
+        is the program, and no other block is malformed. Defaults 1, 1, 0.1: range [0, 2.1].
+
+    Info
+        ``turn``, ``player``, ``role``, ``invalid_action`` (no program), ``invalid_reason``,
+        ``task_id``, ``bug`` (the mutation's description, for analysis; not shown to the agent), and
+        at the end ``metrics``: ``return``, ``test_reward``, ``repair_reward``, ``repaired`` (every
+        hidden test passed), ``tests``, ``exposing_tests``, ``well_formed``.
+
+    Arguments
+        tasks, sandbox, workers, timeout_s: as ``rlvr/UnitTestGen-v0``; bugs_per_task: how many
+        distinct bugs a task's episodes draw from; pool_seed, screening_inputs, cache_dir: the
+        mutant pool.
+
+    Version history
+        v0: first version.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        tasks: str | Sequence[CodeTask] = "humaneval",
+        *,
+        test_weight: float = 1.0,
+        repair_weight: float = 1.0,
+        format_weight: float = 0.1,
+        bugs_per_task: int = 4,
+        pool_seed: int = 0,
+        screening_inputs: int = 64,
+        cache_dir: str | Path | None = DEFAULT_POOL_CACHE,
+        sandbox: str | Sandbox = "local",
+        workers: int | None = None,
+        timeout_s: float = UTRL_LIMITS.timeout_s,
+        render_mode: str | None = None,
+        max_action_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        if bugs_per_task < 1:
+            raise ValueError("bugs_per_task must be at least 1")
+        loaded = load_tasks(tasks) if isinstance(tasks, str) else list(tasks)
+        self.tasks: tuple[CodeTask, ...] = tuple(task for task in loaded if task.tests)
+        if not self.tasks:
+            raise ValueError("no task with hidden tests to pose")
+        self._by_id = {task.task_id: task for task in self.tasks}
+        self.weights = (test_weight, repair_weight, format_weight)
+        self.bugs_per_task = bugs_per_task
+        self.pool_seed = pool_seed
+        self.screening_inputs = screening_inputs
+        self.cache_dir = cache_dir
+        self.limits = UTRL_LIMITS.with_overrides(timeout_s=timeout_s)
+        self.render_mode = render_mode
+        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
+        self.action_space = UnicodeText(max_length=max_action_length)
+        self._pool = LazyPool(sandbox, workers)
+        self._bugs: dict[str, list[Mutant]] = {}
+        self.task: CodeTask = self.tasks[0]
+        self.bug: Mutant | None = None
+        self._over = False
+        self._metrics: dict[str, float] = {}
+        self._observation = ""
+
+    @property
+    def pool(self) -> SandboxPool:
+        return self._pool.get()
+
+    def bugs(self, task: CodeTask) -> list[Mutant]:
+        """Mutants that fail at least one hidden test: bugs a correct fix can be shown to remove."""
+        if task.task_id not in self._bugs:
+            pool = candidate_pool(
+                self.pool, task, 2 * self.bugs_per_task, seed=self.pool_seed,
+                inputs=self.screening_inputs, cache_dir=self.cache_dir,
+            )  # fmt: skip
+            table = outcome_table(
+                self.pool, [task.program(m.source) for m in pool], task.tests, limits=self.limits,
+                stop_at_first_failure=True,
+            )  # fmt: skip
+            caught = [m for m, row in zip(pool, table.passes, strict=True) if not all(row)]
+            if not caught:
+                raise RuntimeError(f"{task.task_id}: no mutant fails its hidden tests; nothing to repair")
+            self._bugs[task.task_id] = caught[: self.bugs_per_task]
+        return self._bugs[task.task_id]
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        options = options or {}
+        index = int(self.np_random.integers(len(self.tasks)))
+        bug_draw = float(self.np_random.random())
+        if "task_id" in options:
+            if options["task_id"] not in self._by_id:
+                raise ValueError(f"unknown task_id {options['task_id']!r}")
+            self.task = self._by_id[options["task_id"]]
+        else:
+            self.task = self.tasks[index]
+        bugs = self.bugs(self.task)
+        self.bug = bugs[int(np.floor(bug_draw * len(bugs)))]
+        self._over = False
+        self._metrics = {}
+        self._observation = (
+            f"{self.task.statement.strip()}\n\n---\n\nThis implementation has a bug:\n```python\n"
+            f"{self.bug.source.strip()}\n```\n\n{self.task.io_format}\nFirst write tests that the correct "
+            "solution passes and this code fails, each in a fenced block with `Input:` and `Output:`. "
+            "Then give the fixed code in a final ```python block."
+        )
+        info = self._info(None)
+        info["instructions"] = (
+            "You find and fix bugs. You are rewarded for tests that expose the bug (a correct solution "
+            "passes them, the buggy code fails them) and for a fix that passes hidden tests."
+        )
+        return self._observation, info
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self._over or self.bug is None:
+            raise RuntimeError("the episode is over; call reset()")
+        text = action if isinstance(action, str) else str(action)
+        blocks, _ = fenced_blocks(text)
+        parsed = parse_tests(text)
+        is_test = [block.code.lstrip().startswith("Input:") for block in blocks]
+        fix = blocks[-1].code if blocks and not is_test[-1] and blocks[-1].code.strip() else None
+        task = self.task
+        tests = parsed.tests
+        test_reward = 0.0
+        if tests:
+            table = outcome_table(
+                self.pool,
+                [task.program(task.reference), task.program(self.bug.source)],
+                tests,
+                limits=self.limits,
+            )
+            test_reward = repair_test_reward(table.passes[0], table.passes[1])
+        repair = 0.0
+        if fix is not None:
+            row = outcome_table(self.pool, [task.program(fix)], task.tests, limits=self.limits).passes[0]
+            repair = sum(row) / len(row)
+        malformed_others = parsed.malformed - (1 if fix is not None else 0)
+        well_formed = bool(tests) and fix is not None and malformed_others == 0
+        test_weight, repair_weight, format_weight = self.weights
+        reward = test_weight * test_reward + repair_weight * repair + format_weight * float(well_formed)
+        self._over = True
+        exposing = round(test_reward * len(tests))
+        self._metrics = {
+            "return": reward,
+            "test_reward": test_reward,
+            "repair_reward": repair,
+            "repaired": float(repair == 1.0),
+            "tests": float(len(tests)),
+            "exposing_tests": float(exposing),
+            "well_formed": float(well_formed),
+        }
+        self._observation = (
+            f"{exposing} of {len(tests)} tests expose the bug; the fix passes {repair:.0%} of the hidden "
+            f"tests. Reward {reward:.3f}."
+        )
+        reason = None if fix is not None else "no fixed program (a final fenced code block)"
+        return self._observation, float(reward), True, False, self._info(reason)
+
+    def _info(self, reason: str | None) -> dict[str, Any]:
+        return {
+            "turn": 1 if self._over else 0,
+            "player": None if self._over else ROLE,
+            "role": ROLE,
+            "invalid_action": reason is not None,
+            "invalid_reason": reason,
+            "task_id": self.task.task_id,
+            "bug": None if self.bug is None else self.bug.description,
+            "metrics": dict(self._metrics),
+        }
+
+    def render(self) -> str | None:
+        return self._observation if self.render_mode == "ansi" else None
+
+    def close(self) -> None:
+        self._pool.close()
