@@ -109,6 +109,8 @@ class EpisodeRun:
             metadata={"seats": dict(spec.seats), "env_kwargs": dict(spec.env_kwargs)},
         )
         self.conversations: dict[str, Conversation] = {}
+        self._instructions: dict[str, str | None] = {}
+        """Each seat's rules as given at reset (AEC envs)."""
         self.pending: PendingTurn | None = None
         self.done = False
         self.env_seconds = 0.0
@@ -167,6 +169,11 @@ class EpisodeRun:
                     f"{list(self.env.possible_agents)}"
                 )
             self.env.reset(seed=self.spec.seed, options=options)
+            # Every seat's rules arrive in the infos at reset; a seat that moves later would only see
+            # the infos of its first turn, which no longer carry them.
+            self._instructions = {
+                role: self.env.infos.get(role, {}).get("instructions") for role in self.env.possible_agents
+            }
             self._advance_aec()
         else:
             (role,) = self.spec.seats
@@ -179,7 +186,8 @@ class EpisodeRun:
         if conversation is None:
             options = dict(self.conversation_options.get(role, {}))
             # A seat may replace the env's rules with its own system prompt, or go without one.
-            system_prompt = options.pop("system_prompt", info.get("instructions"))
+            rules = info.get("instructions") or self._instructions.get(role)
+            system_prompt = options.pop("system_prompt", rules)
             conversation = Conversation(system_prompt, **options)
             self.conversations[role] = conversation
         conversation.add_observation(observation)

@@ -295,3 +295,27 @@ def test_a_seat_can_drop_or_replace_the_env_rules():
     assert [m["role"] for m in bare] == ["user"] and bare[0] == with_rules[1]
     custom = first_prompt(env_instructions=False, system_prompt="Play well.")
     assert custom[0] == {"role": "system", "content": "Play well."} and custom[1:] == bare
+
+
+@pytest.mark.parametrize("blocking", [True, False])
+def test_a_policy_raising_stop_iteration_fails_its_episode_instead_of_hanging(blocking):
+    # run_in_executor cannot deliver StopIteration to an asyncio future: unguarded, this would hang.
+    def stray_next(messages):
+        return next(iter([]))
+
+    player = Player(CallablePolicy(stray_next, blocking=blocking))
+    (trajectory,) = rollout([EpisodeSpec(toy_envs.ECHO_ID, 0, {"agent": "p"})], {"p": player})
+    assert trajectory.error is not None and "StopIteration" in trajectory.error
+
+
+def test_in_self_play_the_second_mover_gets_its_rules_too():
+    from rlvr.agents import RandomLegalPolicy
+
+    spec = EpisodeSpec("rlvr/KuhnPoker-v0", 3, {"player_0": "p", "player_1": "p"})
+    (trajectory,) = rollout([spec], {"p": Player(RandomLegalPolicy(seed=0))})
+    first_prompts = {}
+    for turn in trajectory.turns:
+        first_prompts.setdefault(turn.role, turn.prompt)
+    assert set(first_prompts) == {"player_0", "player_1"}
+    for role, prompt in first_prompts.items():
+        assert prompt[0]["role"] == "system" and role in prompt[0]["content"], role
