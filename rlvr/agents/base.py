@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from rlvr.core.executors import call_in_thread
 from rlvr.core.records import Message
 
 _EXECUTOR_LOCK = threading.Lock()
@@ -121,7 +122,9 @@ class Policy(abc.ABC):
         if not self.blocking:
             return self.generate(batch, params)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._generate_executor(), self.generate, batch, params)
+        return await loop.run_in_executor(
+            self._generate_executor(), call_in_thread, self.generate, batch, params
+        )
 
     def _generate_executor(self) -> ThreadPoolExecutor:
         executor = self.__dict__.get("_executor")

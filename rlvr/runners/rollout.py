@@ -34,6 +34,7 @@ from typing import Any
 from rlvr.agents.base import Completion, Policy, PolicyError, PolicyUnavailable, SamplingParams
 from rlvr.agents.extraction import ActionExtractor, extractor_for
 from rlvr.agents.scripted import BotSeat
+from rlvr.core.executors import call_in_thread
 from rlvr.core.records import Message, Trajectory
 from rlvr.core.registry import get_entry
 from rlvr.runners.episodes import EpisodeRun, EpisodeSpec, completion_tokens
@@ -329,7 +330,7 @@ class Runner:
                 except Exception as error:
                     run.fail(f"env error: {_describe(error)}")
             else:
-                waiting.append((run, loop.run_in_executor(pool, fn, *args)))
+                waiting.append((run, loop.run_in_executor(pool, call_in_thread, fn, *args)))
         for run, future in waiting:
             try:
                 await future
