@@ -108,7 +108,8 @@ def test_coder_and_repair_rewards():
 
 
 def test_best_of_n_and_spearman_fidelity():
-    assert best_of_n([0.2, 0.9, 0.9], [0.0, 1.0, 0.5]) == 1.0  # earliest of the tied best
+    assert best_of_n([0.2, 0.9, 0.9], [0.0, 1.0, 0.5]) == 0.75  # the expected pick among the tied best
+    assert best_of_n([0.2, 1.0, 0.9], [0.0, 1.0, 0.5]) == 1.0
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     # Ties get average ranks: x ranks [1.5, 1.5, 3], y ranks [1, 2, 3] -> rho = 0.866...

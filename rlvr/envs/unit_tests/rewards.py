@@ -155,12 +155,14 @@ def repair_test_reward(reference_passes: Sequence[bool], buggy_passes: Sequence[
 
 
 def best_of_n(generated_scores: Sequence[float], true_scores: Sequence[float]) -> float:
-    """UTRL's best-of-N metric: pick the candidate the generated tests rank first (the earliest on a
-    tie) and report its ground-truth score."""
+    """UTRL's best-of-N metric: select the candidate the generated tests score highest and report its
+    ground-truth score. Ties are broken at random, so this is the expectation: the mean ground-truth
+    score of the tied best (a fixed tie-break would reward candidate order, not the tests)."""
     if len(generated_scores) != len(true_scores) or not generated_scores:
         raise ValueError("need one generated and one ground-truth score per candidate, at least one")
-    best = max(range(len(generated_scores)), key=lambda k: (generated_scores[k], -k))
-    return float(true_scores[best])
+    top = max(generated_scores)
+    tied = [float(true) for gen, true in zip(generated_scores, true_scores, strict=True) if gen == top]
+    return sum(tied) / len(tied)
 
 
 def _ranks(values: Sequence[float]) -> list[float]:

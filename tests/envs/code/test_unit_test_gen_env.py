@@ -28,6 +28,8 @@ def test_the_task_s_own_tests_score_high_and_empty_answers_zero(env: UnitTestGen
     assert terminated and not truncated and not info["invalid_action"]
     assert metrics["valid_tests"] == 7 and metrics["candidates"] == 8
     assert metrics["discrimination"] >= 0.75 and reward >= 0.1 + 0.85 * 0.75
+    # As a selector, the task's tests pick the reference (or a mutant they cannot tell from it).
+    assert metrics["best_of_n"] >= 0.8 and metrics["fidelity"] > 0.3
     with pytest.raises(RuntimeError, match="over"):
         env.step("more")
     env.reset(options={"task_id": "HumanEval/0"})
@@ -51,3 +53,12 @@ def test_same_seed_same_task_and_unknown_ids_are_refused(env: UnitTestGenEnv):
     assert env.reset(seed=11)[1]["task_id"] == first
     with pytest.raises(ValueError, match="unknown task_id"):
         env.reset(options={"task_id": "HumanEval/999"})
+
+
+def test_a_useless_test_set_selects_no_better_than_chance(env: UnitTestGenEnv):
+    env.reset(options={"task_id": "HumanEval/0"})
+    _, _, _, _, info = env.step(format_tests([UnitTest("([], 0.5)\n", "False")]))
+    metrics = info["metrics"]
+    # Nearly every candidate passes it: they tie, and best-of-N is about the mean ground-truth score.
+    assert metrics["valid_tests"] == 1 and metrics["discrimination"] <= 0.25
+    assert metrics["best_of_n"] < 0.9
