@@ -62,3 +62,29 @@ def test_a_useless_test_set_selects_no_better_than_chance(env: UnitTestGenEnv):
     # Nearly every candidate passes it: they tie, and best-of-N is about the mean ground-truth score.
     assert metrics["valid_tests"] == 1 and metrics["discrimination"] <= 0.25
     assert metrics["best_of_n"] < 0.9
+
+
+def test_rlvr_eval_stores_and_aggregates_the_selection_metrics(tmp_path, sandbox: Sandbox):
+    from rlvr.agents import CallablePolicy
+    from rlvr.envs.unit_tests.tasks import humaneval_tasks
+    from rlvr.runners.evaluate import EvalOptions, EvalRequest, evaluate
+    from rlvr.runners.leaderboard import aggregate
+    from rlvr.runners.results_db import ResultsDB
+
+    tasks = list(humaneval_tasks())
+
+    def own_tests(messages):  # a "tester" that answers with the task's own tests
+        prompt = next(m["content"] for m in messages if m["role"] == "user")
+        return format_tests(next(t for t in tasks if t.statement.strip() in prompt).tests)
+
+    # The spec names the agent; the ready-made player stands in for the (human) spec.
+    request = EvalRequest(
+        ("rlvr/UnitTestGen-v0",), ("own-tests=human",), episodes=2, env_kwargs={"screening_inputs": 24}
+    )
+    players = {"own-tests": CallablePolicy(own_tests)}
+    summary = evaluate(request, tmp_path / "results.db", EvalOptions(progress=False), players=players)
+    assert summary.played == 2 and summary.failed == 0
+    with ResultsDB(tmp_path / "results.db") as db:
+        board = aggregate(db.seat_rows())
+    (env_board,) = board.envs
+    assert {"best_of_n", "discrimination", "validity"} <= set(env_board.metric_names)
