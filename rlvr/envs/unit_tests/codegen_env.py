@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-import gymnasium
-
-from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
+from rlvr.core.spaces import DEFAULT_MAX_LENGTH
 from rlvr.envs.code.extract import extract_program
-from rlvr.envs.unit_tests.execution import UTRL_LIMITS, LazyPool, outcome_table
+from rlvr.envs.unit_tests.base import CodeTaskEnv
+from rlvr.envs.unit_tests.execution import UTRL_LIMITS, outcome_table
 from rlvr.envs.unit_tests.rewards import UnitTest, coder_reward, parse_tests
-from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
+from rlvr.envs.unit_tests.tasks import CodeTask
 from rlvr.sandboxes.base import Sandbox
-from rlvr.sandboxes.pool import SandboxPool
-
-ROLE = "agent"
 
 
-class CodeGenVsTestsEnv(gymnasium.Env[str, str]):
+class CodeGenVsTestsEnv(CodeTaskEnv):
     """``rlvr/CodeGenVsTests-v0``: solve a task; the reward is the pass rate on a test set (UTRL).
 
     Task
@@ -53,8 +49,6 @@ class CodeGenVsTestsEnv(gymnasium.Env[str, str]):
         v0: first version.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
-
     def __init__(
         self,
         tasks: str | Sequence[CodeTask] = "humaneval",
@@ -67,29 +61,14 @@ class CodeGenVsTestsEnv(gymnasium.Env[str, str]):
         render_mode: str | None = None,
         max_action_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
-        loaded = load_tasks(tasks) if isinstance(tasks, str) else list(tasks)
-        self.tasks: tuple[CodeTask, ...] = tuple(task for task in loaded if task.tests)
-        if not self.tasks:
-            raise ValueError("no task with tests to pose")
-        self._by_id = {task.task_id: task for task in self.tasks}
+        super().__init__(
+            tasks, sandbox=sandbox, workers=workers, timeout_s=timeout_s, render_mode=render_mode,
+            max_action_length=max_action_length,
+        )  # fmt: skip
         self.pass_weight = pass_weight
         self.format_weight = format_weight
-        self.limits = UTRL_LIMITS.with_overrides(timeout_s=timeout_s)
-        self.render_mode = render_mode
-        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
-        self.action_space = UnicodeText(max_length=max_action_length)
-        self._pool = LazyPool(sandbox, workers)
-        self.task: CodeTask = self.tasks[0]
         self.posed_tests: list[UnitTest] = []
-        self._over = False
         self._metrics: dict[str, float] = {}
-        self._observation = ""
-
-    @property
-    def pool(self) -> SandboxPool:
-        return self._pool.get()
 
     def _prompt(self) -> str:
         task = self.task
@@ -102,19 +81,10 @@ class CodeGenVsTestsEnv(gymnasium.Env[str, str]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        super().reset(seed=seed)
-        options = options or {}
-        index = int(self.np_random.integers(len(self.tasks)))
-        if "task_id" in options:
-            if options["task_id"] not in self._by_id:
-                raise ValueError(f"unknown task_id {options['task_id']!r}")
-            self.task = self._by_id[options["task_id"]]
-        else:
-            self.task = self.tasks[index]
+        options = self._start(seed, options)
         self.posed_tests = (
             parse_tests(options["tests"]).tests if "tests" in options else list(self.task.tests)
         )
-        self._over = False
         self._metrics = {}
         self._observation = self._prompt()
         info = self._info(None)
@@ -125,8 +95,7 @@ class CodeGenVsTestsEnv(gymnasium.Env[str, str]):
         return self._observation, info
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if self._over:
-            raise RuntimeError("the episode is over; call reset()")
+        self._check_running()
         extraction = extract_program(action if isinstance(action, str) else str(action))
         task, tests = self.task, self.posed_tests
         reference = outcome_table(self.pool, [task.program(task.reference)], tests, limits=self.limits)
@@ -157,18 +126,4 @@ class CodeGenVsTestsEnv(gymnasium.Env[str, str]):
         return self._observation, float(reward), True, False, self._info(extraction.problem)
 
     def _info(self, reason: str | None) -> dict[str, Any]:
-        return {
-            "turn": 1 if self._over else 0,
-            "player": None if self._over else ROLE,
-            "role": ROLE,
-            "invalid_action": reason is not None,
-            "invalid_reason": reason,
-            "task_id": self.task.task_id,
-            "metrics": dict(self._metrics),
-        }
-
-    def render(self) -> str | None:
-        return self._observation if self.render_mode == "ansi" else None
-
-    def close(self) -> None:
-        self._pool.close()
+        return {**self._common_info(reason), "metrics": dict(self._metrics)}

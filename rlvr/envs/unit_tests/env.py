@@ -5,29 +5,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import gymnasium
-
-from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
+from rlvr.core.spaces import DEFAULT_MAX_LENGTH
+from rlvr.envs.unit_tests.base import CodeTaskEnv
 from rlvr.envs.unit_tests.execution import (
     DEFAULT_POOL_CACHE,
     UTRL_LIMITS,
-    LazyPool,
     candidate_pool,
     outcome_table,
     score_generated_tests,
 )
 from rlvr.envs.unit_tests.mutation import Mutant
 from rlvr.envs.unit_tests.rewards import GeneratedTestsScore, ParsedTests, UnitTest, best_of_n, spearman
-from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
+from rlvr.envs.unit_tests.tasks import CodeTask
 from rlvr.sandboxes.base import Sandbox
-from rlvr.sandboxes.pool import SandboxPool
-
-ROLE = "agent"
 
 
-class UnitTestGenEnv(gymnasium.Env[str, str]):
+class UnitTestGenEnv(CodeTaskEnv):
     """``rlvr/UnitTestGen-v0``: write stdin/stdout unit tests for a programming task (UTRL).
 
     Task
@@ -88,8 +83,6 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         v0: first version.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
-
     def __init__(
         self,
         tasks: str | Sequence[CodeTask] = "humaneval",
@@ -109,15 +102,12 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         render_mode: str | None = None,
         max_action_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         if candidates < 1 or target_tests < 1:
             raise ValueError("candidates and target_tests must be at least 1")
-        loaded = load_tasks(tasks) if isinstance(tasks, str) else list(tasks)
-        self.tasks: tuple[CodeTask, ...] = tuple(task for task in loaded if task.tests)
-        if not self.tasks:
-            raise ValueError("no task with ground-truth tests to pose")
-        self._by_id = {task.task_id: task for task in self.tasks}
+        super().__init__(
+            tasks, sandbox=sandbox, workers=workers, timeout_s=timeout_s, render_mode=render_mode,
+            max_action_length=max_action_length,
+        )  # fmt: skip
         self.candidates = candidates
         self.target_tests = target_tests
         self.weights = {
@@ -129,25 +119,13 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         self.pool_seed = pool_seed
         self.screening_inputs = screening_inputs
         self.cache_dir = cache_dir
-        self.limits = UTRL_LIMITS.with_overrides(timeout_s=timeout_s)
-        self.render_mode = render_mode
-        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
-        self.action_space = UnicodeText(max_length=max_action_length)
-        self._pool = LazyPool(sandbox, workers)
         self._mutants: dict[str, list[Mutant]] = {}
         self._truth_scores: dict[str, list[float]] = {}
         self.selection_metrics = selection_metrics
         self._selection: dict[str, float] = {}
-        self.task: CodeTask = self.tasks[0]
         self.last_score: GeneratedTestsScore | None = None
-        self._over = False
-        self._observation = ""
 
     # -- parts made on first use --------------------------------------------------------------------
-
-    @property
-    def pool(self) -> SandboxPool:
-        return self._pool.get()
 
     def mutants(self, task: CodeTask) -> list[Mutant]:
         """The task's screened candidate pool (built once per env, or read from ``cache_dir``)."""
@@ -182,16 +160,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        super().reset(seed=seed)
-        options = options or {}
-        index = int(self.np_random.integers(len(self.tasks)))
-        if "task_id" in options:
-            if options["task_id"] not in self._by_id:
-                raise ValueError(f"unknown task_id {options['task_id']!r}")
-            self.task = self._by_id[options["task_id"]]
-        else:
-            self.task = self.tasks[index]
-        self._over = False
+        self._start(seed, options)
         self.last_score = None
         self._observation = self._prompt()
         info = self._info(None, None, 0)
@@ -199,8 +168,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         return self._observation, info
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if self._over:
-            raise RuntimeError("the episode is over; call reset()")
+        self._check_running()
         text = action if isinstance(action, str) else str(action)
         task = self.task
         programs = [task.program(m.source) for m in self.mutants(task)] if "Input:" in text else []
@@ -243,15 +211,7 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
         return metrics
 
     def _info(self, reason: str | None, parsed: ParsedTests | None, executions: int) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "turn": 1 if self._over else 0,
-            "player": None if self._over else ROLE,
-            "role": ROLE,
-            "invalid_action": reason is not None,
-            "invalid_reason": reason,
-            "task_id": self.task.task_id,
-            "metrics": {},
-        }
+        info = {**self._common_info(reason), "metrics": {}}
         score = self.last_score
         if self._over and score is not None and parsed is not None:
             info["metrics"] = {
@@ -269,9 +229,3 @@ class UnitTestGenEnv(gymnasium.Env[str, str]):
                 **self._selection,
             }
         return info
-
-    def render(self) -> str | None:
-        return self._observation if self.render_mode == "ansi" else None
-
-    def close(self) -> None:
-        self._pool.close()

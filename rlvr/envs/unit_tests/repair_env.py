@@ -4,30 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import gymnasium
 import numpy as np
 
-from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
+from rlvr.core.spaces import DEFAULT_MAX_LENGTH
 from rlvr.envs.code.extract import fenced_blocks
+from rlvr.envs.unit_tests.base import CodeTaskEnv
 from rlvr.envs.unit_tests.execution import (
     DEFAULT_POOL_CACHE,
     UTRL_LIMITS,
-    LazyPool,
     candidate_pool,
     outcome_table,
 )
 from rlvr.envs.unit_tests.mutation import Mutant
 from rlvr.envs.unit_tests.rewards import parse_tests, repair_test_reward
-from rlvr.envs.unit_tests.tasks import CodeTask, load_tasks
+from rlvr.envs.unit_tests.tasks import CodeTask
 from rlvr.sandboxes.base import Sandbox
-from rlvr.sandboxes.pool import SandboxPool
-
-ROLE = "agent"
 
 
-class RepairWithTestsEnv(gymnasium.Env[str, str]):
+class RepairWithTestsEnv(CodeTaskEnv):
     """``rlvr/RepairWithTests-v0``: given buggy code, write tests that expose the bug, then the fix.
 
     Task
@@ -63,8 +59,6 @@ class RepairWithTestsEnv(gymnasium.Env[str, str]):
         v0: first version.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
-
     def __init__(
         self,
         tasks: str | Sequence[CodeTask] = "humaneval",
@@ -82,35 +76,20 @@ class RepairWithTestsEnv(gymnasium.Env[str, str]):
         render_mode: str | None = None,
         max_action_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         if bugs_per_task < 1:
             raise ValueError("bugs_per_task must be at least 1")
-        loaded = load_tasks(tasks) if isinstance(tasks, str) else list(tasks)
-        self.tasks: tuple[CodeTask, ...] = tuple(task for task in loaded if task.tests)
-        if not self.tasks:
-            raise ValueError("no task with hidden tests to pose")
-        self._by_id = {task.task_id: task for task in self.tasks}
+        super().__init__(
+            tasks, sandbox=sandbox, workers=workers, timeout_s=timeout_s, render_mode=render_mode,
+            max_action_length=max_action_length,
+        )  # fmt: skip
         self.weights = (test_weight, repair_weight, format_weight)
         self.bugs_per_task = bugs_per_task
         self.pool_seed = pool_seed
         self.screening_inputs = screening_inputs
         self.cache_dir = cache_dir
-        self.limits = UTRL_LIMITS.with_overrides(timeout_s=timeout_s)
-        self.render_mode = render_mode
-        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
-        self.action_space = UnicodeText(max_length=max_action_length)
-        self._pool = LazyPool(sandbox, workers)
         self._bugs: dict[str, list[Mutant]] = {}
-        self.task: CodeTask = self.tasks[0]
         self.bug: Mutant | None = None
-        self._over = False
         self._metrics: dict[str, float] = {}
-        self._observation = ""
-
-    @property
-    def pool(self) -> SandboxPool:
-        return self._pool.get()
 
     def bugs(self, task: CodeTask) -> list[Mutant]:
         """Mutants that fail at least one hidden test: bugs a correct fix can be shown to remove."""
@@ -132,19 +111,10 @@ class RepairWithTestsEnv(gymnasium.Env[str, str]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        super().reset(seed=seed)
-        options = options or {}
-        index = int(self.np_random.integers(len(self.tasks)))
+        self._start(seed, options)
         bug_draw = float(self.np_random.random())
-        if "task_id" in options:
-            if options["task_id"] not in self._by_id:
-                raise ValueError(f"unknown task_id {options['task_id']!r}")
-            self.task = self._by_id[options["task_id"]]
-        else:
-            self.task = self.tasks[index]
         bugs = self.bugs(self.task)
         self.bug = bugs[int(np.floor(bug_draw * len(bugs)))]
-        self._over = False
         self._metrics = {}
         self._observation = (
             f"{self.task.statement.strip()}\n\n---\n\nThis implementation has a bug:\n```python\n"
@@ -160,8 +130,8 @@ class RepairWithTestsEnv(gymnasium.Env[str, str]):
         return self._observation, info
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if self._over or self.bug is None:
-            raise RuntimeError("the episode is over; call reset()")
+        self._check_running()
+        assert self.bug is not None
         text = action if isinstance(action, str) else str(action)
         blocks, _ = fenced_blocks(text)
         parsed = parse_tests(text)
@@ -205,19 +175,5 @@ class RepairWithTestsEnv(gymnasium.Env[str, str]):
         return self._observation, float(reward), True, False, self._info(reason)
 
     def _info(self, reason: str | None) -> dict[str, Any]:
-        return {
-            "turn": 1 if self._over else 0,
-            "player": None if self._over else ROLE,
-            "role": ROLE,
-            "invalid_action": reason is not None,
-            "invalid_reason": reason,
-            "task_id": self.task.task_id,
-            "bug": None if self.bug is None else self.bug.description,
-            "metrics": dict(self._metrics),
-        }
-
-    def render(self) -> str | None:
-        return self._observation if self.render_mode == "ansi" else None
-
-    def close(self) -> None:
-        self._pool.close()
+        bug = None if self.bug is None else self.bug.description
+        return {**self._common_info(reason), "bug": bug, "metrics": dict(self._metrics)}
