@@ -157,4 +157,8 @@ def test_ten_thousand_hostile_actions_never_crash_any_env() -> None:
                 # A valid move must have been one of the legal ones.
                 assert any(move.strip("[]").casefold() in action.casefold() for move in legal_before)
             if terminated or truncated:
-                _, info_before = env.reset(seed=offset * share + index)
+                # The unit-test envs build a screened mutant pool (hundreds of sandbox runs) the
+                # first time they pose a task; this test is about parsing hostile text, so they
+                # stay on one task instead of visiting every HumanEval problem.
+                next_seed = offset if "unit-tests" in entry.tags else offset * share + index
+                _, info_before = env.reset(seed=next_seed)
