@@ -9,7 +9,7 @@ stuck in a loop would otherwise cost a timeout per test).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,18 +46,22 @@ class Outcomes:
     """Program executions actually made (for throughput accounting)."""
 
 
-def _run_program(pool: SandboxPool, program: str, tests: Sequence[UnitTest], limits: Limits, stop: bool):
+def _runs(pool: SandboxPool, program: str, inputs: Sequence[str], limits: Limits) -> Iterator[ExecResult]:
+    """``program`` on each input in one workspace, in order, lazily: a caller that stops iterating
+    runs nothing more (a killed candidate, a mutant already shown to differ)."""
     language = find_language("python")
-    results: list[bool] = []
     with pool.sandbox.open_workspace({language.source_filename: program}) as workspace:
-        for test in tests:
-            result = workspace.run(language.execute_command, stdin=test.stdin, limits=limits)
-            passed = result.ok and output_matches(
-                result.stdout, result.stderr, result.exit_code, test.expected
-            )
-            results.append(passed)
-            if stop and not passed:
-                break
+        for stdin in inputs:
+            yield workspace.run(language.execute_command, stdin=stdin, limits=limits)
+
+
+def _run_program(pool: SandboxPool, program: str, tests: Sequence[UnitTest], limits: Limits, stop: bool):
+    results: list[bool] = []
+    for test, result in zip(tests, _runs(pool, program, [t.stdin for t in tests], limits), strict=False):
+        passed = result.ok and output_matches(result.stdout, result.stderr, result.exit_code, test.expected)
+        results.append(passed)
+        if stop and not passed:
+            break
     runs = len(results)
     return results + [False] * (len(tests) - runs), runs
 
@@ -126,13 +130,10 @@ loops differs from the reference anyway."""
 def _differs(
     pool: SandboxPool, program: str, inputs: Sequence[str], expected: Sequence[str], limits: Limits
 ) -> bool:
-    language = find_language("python")
-    with pool.sandbox.open_workspace({language.source_filename: program}) as workspace:
-        for stdin, output in zip(inputs, expected, strict=True):
-            result = workspace.run(language.execute_command, stdin=stdin, limits=limits)
-            if not result.ok or result.stderr.strip() or result.stdout != output:
-                return True
-    return False
+    return any(
+        not result.ok or result.stderr.strip() or result.stdout != output
+        for result, output in zip(_runs(pool, program, inputs, limits), expected, strict=True)
+    )
 
 
 def candidate_pool(
@@ -178,9 +179,7 @@ def candidate_pool(
 
 def outcome_runs(pool: SandboxPool, program: str, inputs: Sequence[str], limits: Limits) -> list[ExecResult]:
     """``program`` on each input in one workspace, in order: the raw results."""
-    language = find_language("python")
-    with pool.sandbox.open_workspace({language.source_filename: program}) as workspace:
-        return [workspace.run(language.execute_command, stdin=stdin, limits=limits) for stdin in inputs]
+    return list(_runs(pool, program, inputs, limits))
 
 
 class LazyPool:
