@@ -1,0 +1,67 @@
+"""The tag protocol of search agents: ``<search>``, ``<open>`` (ASearcher's ``<access>``) and ``<answer>``.
+
+Search-R1 stops generation at the first closing tool tag, so the *first* complete tag in a reply is
+the call and anything after it was never meant to be seen; we keep that rule for models trained
+without a stop sequence. ``<think>`` blocks are removed before looking, so a tag quoted while
+reasoning is not a call.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TOOLS = ("search", "open", "answer")
+_ALIASES = {"access": "open"}
+_TAG = re.compile(r"<(search|open|access|answer)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
+_ANY_TAG = re.compile(r"</?(search|open|access|answer|think|information)>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call parsed from a reply."""
+
+    tool: str
+    """One of ``TOOLS`` (``access`` is reported as ``open``)."""
+    argument: str
+    """The tag's content, stripped."""
+    well_formed: bool
+    """The reply was nothing but this one tag (after removing ``<think>`` blocks and whitespace)."""
+
+
+def strip_think(text: str) -> str:
+    """The reply without ``<think>...</think>`` blocks (an unclosed one runs to the end)."""
+    return _THINK.sub("", text)
+
+
+def parse_call(reply: str) -> ToolCall | None:
+    """The first complete tool tag in ``reply``, or ``None`` when it has none."""
+    visible = strip_think(reply)
+    match = _TAG.search(visible)
+    if match is None:
+        return None
+    tool = match.group(1).lower()
+    outside = visible[: match.start()] + visible[match.end() :]
+    well_formed = not outside.strip() and len(_ANY_TAG.findall(match.group(2))) == 0
+    return ToolCall(_ALIASES.get(tool, tool), match.group(2).strip(), well_formed)
+
+
+def describe_protocol(*, can_open: bool, top_k: int) -> str:
+    """The rules as the agent reads them (the env's instructions and its reply to an invalid action)."""
+    lines = [
+        "You answer questions by searching. Think inside <think> and </think> whenever you like. "
+        "Each reply must then make exactly one call:",
+        f"- <search>query</search> searches and returns the top {top_k} results between "
+        "<information> and </information>;",
+    ]
+    if can_open:
+        lines.append(
+            "- <open>N</open> reads the page behind result N of your last search (or <open>id or "
+            "url</open>); a long page comes in parts, and opening it again shows the next part;"
+        )
+    lines.append(
+        "- <answer>your answer</answer> ends the episode. Give only the answer itself, as short as "
+        "possible, e.g. <answer>Lake Orvani</answer>."
+    )
+    return "\n".join(lines)
