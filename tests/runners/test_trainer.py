@@ -14,39 +14,39 @@ from rlvr.runners.learner.trainer import TrainConfig, Trainer
 pytestmark = pytest.mark.xdist_group("smollm2")
 
 
-def test_two_iterations_against_a_bot_then_resume(smollm2: Any, tmp_path):
+def test_an_iteration_against_a_bot_then_resume(smollm2: Any, tmp_path):
+    """Kept small for CI (the slowest test in the suite): KL and accumulation are covered on a tiny
+    model in test_learner_update.py; this one proves the loop, checkpoints and resume on the real one."""
     saved = {name: tensor.detach().clone() for name, tensor in smollm2.model.state_dict().items()}
     config = TrainConfig(
-        env_ids=["rlvr/TicTacToe-v0"], algo="rae", opponent="bot:random", iterations=2,
-        tasks_per_iteration=2, group_size=2, max_tokens=6, learning_rate=1e-5, checkpoint_every=2,
-        eval_every=2, eval_episodes=1, warm_start_episodes=2, steps_per_iteration=2, kl_coef=0.05,
+        env_ids=["rlvr/TicTacToe-v0"], algo="rae", opponent="bot:random", iterations=1,
+        tasks_per_iteration=1, group_size=2, max_tokens=6, learning_rate=1e-5, checkpoint_every=1,
+        eval_every=1, eval_episodes=1, warm_start_episodes=1, steps_per_iteration=2,
         report_to=["tensorboard"] if importlib.util.find_spec("tensorboard") else [],
     )  # fmt: skip
     try:
         history = Trainer(config, smollm2, tmp_path).train()
-        assert [m["iteration"] for m in history] == [1, 2]
-        for metrics in history:
-            assert metrics["episodes"] == 4 and metrics["failed"] == 0
-            assert metrics["samples"] > 0 and metrics["trained_tokens"] > 0
-            assert {"loss", "grad_norm", "advantage_mean", "TicTacToe-v0/player_0/return"} <= set(metrics)
-            assert {"entropy", "kl"} <= set(metrics) and metrics["optimizer_steps"] == 2
-        assert "eval/TicTacToe-v0/player_0/return" in history[1] and not any(
-            k.startswith("eval/") for k in history[0]
-        )
+        assert [m["iteration"] for m in history] == [1]
+        metrics = history[0]
+        assert metrics["episodes"] == 2 and metrics["failed"] == 0
+        assert metrics["samples"] > 0 and metrics["trained_tokens"] > 0
+        assert {"loss", "grad_norm", "advantage_mean", "TicTacToe-v0/player_0/return"} <= set(metrics)
+        assert "entropy" in metrics and metrics["optimizer_steps"] == 2
+        assert "eval/TicTacToe-v0/player_0/return" in metrics
         changed = any(not (saved[n] == t).all() for n, t in smollm2.model.state_dict().items())
         assert changed, "an update must change the weights"
         lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
-        assert [json.loads(line)["iteration"] for line in lines] == [0, 1, 2]
+        assert [json.loads(line)["iteration"] for line in lines] == [0, 1]
         warm = json.loads(lines[0])
         assert warm["warm_start/turns"] > 0 and warm["warm_start/last_loss"] < warm["warm_start/first_loss"]
         if config.report_to:
             assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
 
-        resumed = Trainer(TrainConfig(**{**config.__dict__, "iterations": 3}), smollm2, tmp_path)
-        assert resumed.iteration == 2 and resumed.rae.baselines  # the RAE state came back too
+        resumed = Trainer(TrainConfig(**{**config.__dict__, "iterations": 2}), smollm2, tmp_path)
+        assert resumed.iteration == 1 and resumed.rae.baselines  # the RAE state came back too
         resumed.train()
         lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
-        assert [json.loads(line)["iteration"] for line in lines] == [0, 1, 2, 3]  # no second warm start
+        assert [json.loads(line)["iteration"] for line in lines] == [0, 1, 2]  # no second warm start
     finally:
         smollm2.load_weights(saved)
 
