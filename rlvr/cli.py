@@ -14,9 +14,12 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -153,8 +156,6 @@ def cmd_play(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
-    from pathlib import Path
-
     from rlvr.agents.base import PolicyUnavailable, SamplingParams
     from rlvr.runners.evaluate import EvalOptions, EvalRequest, evaluate
 
@@ -213,8 +214,6 @@ def cmd_leaderboard(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_train(args: argparse.Namespace, console: Console) -> int:
     import dataclasses
-
-    import yaml
 
     from rlvr.agents.specs import build_policy, parse_agent_spec
     from rlvr.runners.learner.trainer import TrainConfig, Trainer
@@ -286,6 +285,45 @@ def _train_progress(console: Console, total: int, done: int) -> Iterator[Callabl
 
     with progress:
         yield on_iteration
+
+
+def _search_backend_from(args: argparse.Namespace) -> Any:
+    """The backend a search command names: --backend (a JSON/YAML config), --index, --corpus or the world."""
+    from rlvr.envs.search.backends import make_backend
+    from rlvr.envs.search.backends.local import LocalIndex
+
+    if args.backend:
+        text = Path(args.backend).read_text() if Path(args.backend).is_file() else args.backend
+        config = yaml.safe_load(text)
+        if not isinstance(config, dict):
+            raise ValueError("--backend must be a mapping with a 'type' key (JSON/YAML text or file)")
+        return make_backend(config)
+    if args.corpus or args.index:
+        return LocalIndex(args.index, corpus=args.corpus, progress=True)
+    return LocalIndex(world_seed=args.world_seed, world_size=args.world_size, progress=True)
+
+
+def cmd_index(args: argparse.Namespace, console: Console) -> int:
+    from rlvr.envs.search.backends.local import LocalIndex
+
+    started = time.perf_counter()
+    index = LocalIndex(args.out, corpus=args.corpus, progress=not args.no_progress)
+    console.print(f"{index.size} documents indexed at {index.path} in {time.perf_counter() - started:.1f} s")
+    index.close()
+    return 0
+
+
+def cmd_serve_retriever(args: argparse.Namespace, console: Console) -> int:
+    from rlvr.envs.search.retriever_server import serve
+
+    backend = _search_backend_from(args)
+    serve(backend, args.host, args.port)
+    backend.close()
+    return 0
+
+
+def _world_size(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -380,6 +418,29 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="YAML file of TrainConfig fields; flags override it")
     train.add_argument("--out", default="runs/train", help="metrics, rollouts and checkpoint go here")
     train.set_defaults(handler=cmd_train)
+
+    index = commands.add_parser(
+        "index", help="build (or bring up to date) a local BM25 search index from a JSONL corpus"
+    )
+    index.add_argument("corpus", help="JSONL of {id, title, contents, url} or FlashRAG {id, contents}")
+    index.add_argument("--out", required=True, help="index directory")
+    index.add_argument("--no-progress", action="store_true", help="no progress bar")
+    index.set_defaults(handler=cmd_index)
+
+    retriever = commands.add_parser(
+        "serve-retriever",
+        help="serve a search backend over the Search-R1 retriever API (/retrieve, /access)",
+        description="Default: the generated world's index. --corpus/--index serve a local BM25 index; "
+        "--backend serves any backend config, e.g. '{type: web, provider: searxng, base_url: ...}'.",
+    )
+    retriever.add_argument("--corpus", help="JSONL corpus to index (or bring up to date) and serve")
+    retriever.add_argument("--index", help="local index directory")
+    retriever.add_argument("--backend", help="backend config as JSON/YAML text or a file")
+    retriever.add_argument("--world-seed", type=int, default=0, help="generated world's seed (default 0)")
+    retriever.add_argument("--world-size", type=_world_size, default="default", help="tiny, default or N")
+    retriever.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    retriever.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    retriever.set_defaults(handler=cmd_serve_retriever)
 
     board = commands.add_parser("leaderboard", help="print the leaderboard of a results file")
     board.add_argument("--db", default="results.db", help="SQLite results file (default results.db)")

@@ -86,6 +86,16 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         tags=("game", "two-player", "zero-sum", "perfect-information", "self-play"),
     ),
     EnvEntry(
+        id="rlvr/WebSearch-v0",
+        entry_point="rlvr.envs.search.env:WebSearchEnv",
+        description="Search-R1 / ASearcher QA: <search> an index (a generated fictional encyclopedia, "
+        "offline, by default; HTTP retrievers, web APIs, Elasticsearch by config), <open> pages, "
+        "<answer>; reward exact match (F1, contains, Search-R1's format-aware reward by option).",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("search", "qa", "tools", "single-agent"),
+    ),
+    EnvEntry(
         id="rlvr/SimpleNegotiation-v0",
         entry_point=f"{_GAMES}.simple_negotiation:SimpleNegotiationEnv",
         aec_entry_point=f"{_GAMES}.simple_negotiation:SimpleNegotiationAECEnv",

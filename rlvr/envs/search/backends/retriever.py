@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from rlvr.envs.search.backends.base import Document, SearchBackend, SearchError
+from rlvr.envs.search.corpus import split_quoted_title
 
 _RETRYABLE = {429, 502, 503, 504}
 
@@ -24,14 +25,10 @@ def parse_searchr1_document(record: dict[str, Any], score: float | None = None) 
     """A ``Document`` from a Search-R1 result record (title on the first line of ``contents``)."""
     contents = str(record.get("contents", record.get("text", "")))
     title = record.get("title")
-    if title is None:
-        first, _, rest = contents.partition("\n")
-        if rest and first.startswith('"') and first.endswith('"'):
-            title, contents = first.strip('"'), rest
-        else:
-            title = ""
-    elif contents.startswith(f'"{title}"\n'):
-        contents = contents[len(title) + 3 :]
+    quoted_title, text = split_quoted_title(contents)
+    if title is None or quoted_title == title:
+        # Our server sends both the title and Search-R1's quoted first line; show the title once.
+        title, contents = quoted_title, text
     return Document(
         id=str(record.get("id", record.get("doc_id", ""))),
         title=str(title),
