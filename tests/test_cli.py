@@ -139,3 +139,55 @@ def test_train_config_errors_are_clear_before_any_model_loads(tmp_path, capsys) 
     assert "unknown fields ['learning_rat']" in capsys.readouterr().out
     assert main(["train", "--env", "rlvr/TicTacToe-v0", "--algo", "grpo", "--model", "bot:random"]) == 2
     assert "trains a transformers model" in capsys.readouterr().out
+
+
+def test_index_then_serve_retriever_as_real_processes(tmp_path, capsys) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "1", "contents": '"Lorn"\nLorn is the capital of Oster.'})
+        + "\n"
+        + json.dumps({"id": "2", "contents": '"Velka"\nThe Velka is a river.'})
+        + "\n"
+    )
+    assert main(["index", str(corpus), "--out", str(tmp_path / "ix"), "--no-progress"]) == 0
+    assert "2 documents indexed" in capsys.readouterr().out
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "serve-retriever",
+            "--index",
+            str(tmp_path / "ix"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(server.stdout.read() if server.stdout else "no output") from None
+                time.sleep(0.2)
+        reply = httpx.post(f"http://127.0.0.1:{port}/retrieve", json={"queries": ["capital"], "topk": 1})
+        assert reply.json()["result"][0][0]["id"] == "1"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert main(["serve-retriever", "--backend", "{type: nowhere}"]) == 2
+    assert "unknown search backend" in capsys.readouterr().out

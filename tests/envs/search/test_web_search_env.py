@@ -161,3 +161,37 @@ def test_default_env_is_the_generated_world_and_deterministic():
     question = first.unwrapped.question
     _observation, reward, *_ = first.step(f"<answer>{question.golden_answers[0]}</answer>")
     assert reward == 1.0
+
+
+def test_a_web_episode_replays_offline_from_its_cassette(tmp_path: Path):
+    """Record a whole episode against a live (local) SearxNG-style engine, then replay it with the
+    engine gone: the agent sees exactly the same observations."""
+    from tests.envs.search.test_web_backend import FAST, FakeWeb
+
+    web = FakeWeb()
+    live = {
+        "type": "web",
+        "provider": "searxng",
+        "base_url": f"{web.url}/searxng",
+        "allow_private_urls": True,
+        **FAST,
+    }
+    cassette = tmp_path / "episode.jsonl"
+    actions = ["<search>eiffel tower</search>", "<open>1</open>", "<answer>Paris</answer>"]
+    question = {"id": "q", "question": "Where is the Eiffel Tower?", "golden_answers": ["Paris"]}
+
+    def play(backend: dict) -> list[str]:
+        env = WebSearchEnv([question], backend, show_urls=True)
+        observations = [env.reset(seed=3)[0]]
+        observations += [env.step(action)[0] for action in actions]
+        env.close()
+        return observations
+
+    try:
+        recorded = play({"type": "cassette", "path": str(cassette), "mode": "record", "inner": live})
+    finally:
+        web.stop()
+    assert "Doc 1(Title: eiffel tower result 0) <http" in recorded[1]
+    assert "Page (Title:" in recorded[2]
+    replayed = play({"type": "cassette", "path": str(cassette), "mode": "replay"})
+    assert replayed == recorded
