@@ -195,3 +195,15 @@ def test_a_web_episode_replays_offline_from_its_cassette(tmp_path: Path):
     assert "Page (Title:" in recorded[2]
     replayed = play({"type": "cassette", "path": str(cassette), "mode": "replay"})
     assert replayed == recorded
+
+
+def test_the_readme_tour_episode_is_what_the_env_does():
+    env = gym.make("rlvr/WebSearch-v0")
+    observation, _ = env.reset(seed=0)
+    assert observation == "Question: Who directed The Shore at Mynaford?"
+    assert (
+        "Doc 1(Title: The Shore at Mynaford)"
+        in env.step("<search>The Shore at Mynaford director</search>")[0]
+    )
+    assert "Page (Title: The Shore at Mynaford)" in env.step("<open>1</open>")[0]
+    assert env.step("<answer>Syddan Heaths</answer>")[1] == 1.0
