@@ -35,6 +35,59 @@ _PREFIX_BYTES = 1 << 20
 _WORDS = re.compile(r"\w+")
 _PAGE_PASSAGES = 256
 """Most passages ``fetch`` joins into one page."""
+STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "she",
+        "that",
+        "the",
+        "their",
+        "they",
+        "this",
+        "to",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "with",
+    }
+)
+"""Dropped from queries with ``drop_stopwords=True``: they carry little BM25 weight but match nearly
+every passage, so a top-k query visits the whole index. Dropping them is about 4x faster on a
+300k-passage world, but costs 1% recall@3 there, and near-namesakes ("The Shore at Mynaford" vs
+"Mynaford Shore") can no longer be told apart, so it is off by default."""
 
 
 def _tantivy() -> Any:
@@ -95,6 +148,8 @@ class LocalIndex(SearchBackend):
             means the generated world (``world_seed``, ``world_size``); ``None`` with a ``path``
             opens an existing index.
         title_boost: weight of title matches relative to body matches.
+        drop_stopwords: leave ``STOPWORDS`` out of queries (a query of only stopwords keeps them);
+            faster on big corpora, slightly less precise (see ``STOPWORDS``).
         commit_every: documents per commit (the resume granularity of a killed build).
         progress: show a progress bar while building (default: when stderr is a terminal).
         fingerprint: identifies an iterable corpus across runs (files are fingerprinted from their
@@ -111,12 +166,14 @@ class LocalIndex(SearchBackend):
         world_seed: int = 0,
         world_size: str | int = "default",
         title_boost: float = 2.0,
+        drop_stopwords: bool = False,
         commit_every: int = 50_000,
         writer_heap_mb: int = 256,
         progress: bool | None = None,
         fingerprint: str | None = None,
     ) -> None:
         self.title_boost = title_boost
+        self.drop_stopwords = drop_stopwords
         if corpus is None and path is None:
             from rlvr.envs.search.world import WORLD_VERSION, generate_world
 
@@ -157,6 +214,8 @@ class LocalIndex(SearchBackend):
 
     def _query(self, text: str) -> Any | None:
         words = _WORDS.findall(text.lower())
+        if self.drop_stopwords:
+            words = [word for word in words if word not in STOPWORDS] or words
         if not words:
             return None
         # Only plain lowercase words reach the parser, so operators, quotes and field syntax in an
