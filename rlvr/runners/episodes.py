@@ -183,10 +183,14 @@ class EpisodeRun:
 
     def _wait_for(self, role: str, observation: str, info: Mapping[str, Any]) -> None:
         conversation = self.conversations.get(role)
-        if conversation is None:
+        # ``info["new_context"]``: the env starts this seat on a fresh chat (a new Reflexion trial
+        # carries its memory in the observation; the old transcript would only crowd the prompt).
+        if conversation is None or info.get("new_context"):
             options = dict(self.conversation_options.get(role, {}))
             # A seat may replace the env's rules with its own system prompt, or go without one.
             rules = info.get("instructions") or self._instructions.get(role)
+            if conversation is not None and rules is None:
+                rules = conversation.instructions
             system_prompt = options.pop("system_prompt", rules)
             conversation = Conversation(system_prompt, **options)
             self.conversations[role] = conversation
