@@ -14,6 +14,7 @@ from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import api_test
 
 import rlvr
+from rlvr.core.game import TurnGame
 
 # The built-in envs; other tests register throwaway envs under other namespaces.
 BUILTIN = [entry for entry in rlvr.list_envs() if entry.id.startswith("rlvr/")]
@@ -69,6 +70,12 @@ def test_list_envs_carries_metadata() -> None:
     assert [e.id for e in rlvr.list_envs(tag="zero-sum")] == ["rlvr/KuhnPoker-v0", "rlvr/TicTacToe-v0"]
 
 
+def _turn_game(env: gym.Env) -> TurnGame | None:
+    """The env's ``TurnGame``, for envs built on one (others may use ``game`` for something else)."""
+    game = getattr(env.unwrapped, "game", None)
+    return game if isinstance(game, TurnGame) else None
+
+
 def _episode_record(env_id: str, seed: int) -> str:
     """Everything the agent sees in one seeded episode, serialised."""
     env = gym.make(env_id)
@@ -82,7 +89,7 @@ def _episode_record(env_id: str, seed: int) -> str:
         record.append([observation, reward, terminated, truncated, info])
         if terminated or truncated:
             break
-    game = getattr(env.unwrapped, "game", None)
+    game = _turn_game(env)
     if game is not None:
         record.append(game.transcript_dicts())
     return json.dumps(record, sort_keys=True, default=str)
@@ -148,7 +155,7 @@ def test_ten_thousand_hostile_actions_never_crash_any_env() -> None:
         env = gym.make(env_id)
         _, info_before = env.reset(seed=offset)
         for index, action in enumerate(strings[offset * share : (offset + 1) * share]):
-            game = getattr(env.unwrapped, "game", None)
+            game = _turn_game(env)
             legal_before = game.legal_actions() if game is not None else info_before.get("legal_actions")
             _, reward, terminated, truncated, info = env.step(action)
             info_before = info

@@ -14,6 +14,25 @@ _TWO_SEATS = ("player_0", "player_1")
 
 BUILTIN_ENVS: tuple[EnvEntry, ...] = (
     EnvEntry(
+        id="rlvr/ALFWorld-v0",
+        entry_point="rlvr.envs.alfworld.env:ALFWorldEnv",
+        description="ALFWorld's household tasks (all six types, its command grammar and texts) on a "
+        "native engine generated from seeds, no download; splits train / valid_seen / valid_unseen; "
+        "reward 1 when the goal holds; step limit 50.",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("household", "text-game", "single-agent"),
+    ),
+    EnvEntry(
+        id="rlvr/ALFWorldReflexion-v0",
+        entry_point="rlvr.envs.alfworld.reflexion:ALFWorldReflexionEnv",
+        description="ALFWorld-v0 tried up to max_trials times with Reflexion reflections between "
+        "failed trials (last 3 shown); OmniReflect constitutions by mode; success@k metrics.",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("household", "text-game", "reflection", "single-agent"),
+    ),
+    EnvEntry(
         id="rlvr/CodeJudge-v0",
         entry_point="rlvr.envs.code.env:CodeJudgeEnv",
         description="Write a stdin/stdout program in a target language (python by default, any language "

@@ -160,9 +160,8 @@ class ReflexionWrapper(gymnasium.Env[str, str]):
             (the system prompt: the choice for a runner that windows the chat history).
         reflection_prompt, curation_prompt: templates; see ``rlvr.envs.reflection.text`` for fields.
 
-    Reflexion starts each trial in a fresh context that holds only the memory; the rollout runner
-    keeps a seat's whole chat, so there earlier trials stay visible too (the memory still comes first
-    in each retry's observation).
+    Each retry's info carries ``new_context=True``: rlvr's runner then starts the seat's chat afresh,
+    as Reflexion does, so a trial's prompt holds the rules and the memory but not earlier trials.
 
     ``reset(seed=s)`` resets the inner env with ``s`` on every trial; ``reset()`` draws the task's seed
     from ``np_random``. The episode is a function of the seed, the actions and the store's newest
