@@ -369,7 +369,18 @@ def _summary(board: Leaderboard) -> str:
 # -- terminal ------------------------------------------------------------------------------------------
 
 
-TERMINAL_METRICS = ("win", "pass_rate", "accepted", "em", "f1", "hits@1", "mrr", "chip_diff")
+TERMINAL_METRICS = (
+    "win",
+    "pass_rate",
+    "accepted",
+    "success",
+    "success@1",
+    "em",
+    "f1",
+    "hits@1",
+    "mrr",
+    "chip_diff",
+)
 """The metrics worth a terminal column, in order of preference; the HTML page shows every metric."""
 MAX_TERMINAL_METRICS = 2
 
