@@ -24,6 +24,16 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         tags=("household", "text-game", "single-agent"),
     ),
     EnvEntry(
+        id="rlvr/ALFWorld-TW-v0",
+        entry_point="rlvr.envs.alfworld.textworld_adapter:ALFWorldTWEnv",
+        description="The real ALFWorld (its TextWorld/PDDL engine and games) under the rlvr contract; "
+        "needs `pip install rlvr-gym[alfworld]` and `alfworld-download` ($ALFWORLD_DATA).",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("household", "text-game", "adapter", "single-agent"),
+        requires=("alfworld",),
+    ),
+    EnvEntry(
         id="rlvr/ALFWorldReflexion-v0",
         entry_point="rlvr.envs.alfworld.reflexion:ALFWorldReflexionEnv",
         description="ALFWorld-v0 tried up to max_trials times with Reflexion reflections between "

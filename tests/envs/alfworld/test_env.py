@@ -13,7 +13,7 @@ from rlvr.envs.alfworld.tasks import SPLITS, TASK_TYPES
 from tests.envs.alfworld.conftest import play_expert, play_random
 
 STEP_KEYS = {"turn", "player", "role", "invalid_action", "invalid_reason", "admissible_commands", "won"}
-STEP_KEYS |= {"task_type", "goal", "split", "game", "metrics"}
+STEP_KEYS |= {"task_type", "goal", "split", "game", "task_id", "metrics"}
 
 
 @pytest.mark.parametrize("split", SPLITS)
