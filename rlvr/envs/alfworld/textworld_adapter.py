@@ -31,6 +31,7 @@ import gymnasium
 
 from rlvr.core.game import GameOverError
 from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
+from rlvr.envs.alfworld.tasks import TASK_TYPES  # ALFWorld numbers them 1 to 6 in this order
 
 ROLE = "agent"
 TEXTWORLD_HINT = "pip install textworld  (or: pip install 'rlvr-gym[textworld]')"
@@ -38,15 +39,7 @@ ALFWORLD_HINT = (
     "pip install alfworld, then download the games with `alfworld-download` "
     "and export ALFWORLD_DATA=<the folder it filled> (default ~/.cache/alfworld)"
 )
-TASK_TYPES: tuple[str, ...] = (
-    "pick_and_place_simple",
-    "look_at_obj_in_light",
-    "pick_clean_then_place_in_recep",
-    "pick_heat_then_place_in_recep",
-    "pick_cool_then_place_in_recep",
-    "pick_two_obj_and_place",
-)
-"""ALFRED's task types, in ALFWorld's order (its config numbers them 1 to 6)."""
+
 
 SPLITS: dict[str, str] = {
     "train": "train",
