@@ -6,6 +6,8 @@ rlvr play rlvr/KuhnPoker-v0 --agent optimal --episodes 500       # bot against b
 rlvr eval --env rlvr/KuhnPoker-v0 --agent smollm2 --opponent bot:optimal --episodes 20 --db results.db
 rlvr leaderboard --db results.db --html leaderboard.html
 rlvr train --env rlvr/TicTacToe-v0 --algo rae --opponent bot:random --iterations 20 --out runs/ttt
+rlvr export --trajectories runs/ttt/rollouts.jsonl --algo grpo --out samples.parquet --format parquet
+rlvr serve --port 8010 --max-sessions 256 --idle-timeout 300         # envs over HTTP (rlvr.remote)
 """
 
 from __future__ import annotations
@@ -177,12 +179,18 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
         backend_options=backend_options,
         progress=not args.no_progress,
         jsonl=Path(args.jsonl) if args.jsonl else None,
+        ray=_ray_options(args),
     )
     try:
         summary = evaluate(request, args.db, options, command=" ".join(sys.argv))
     except PolicyUnavailable as error:
         console.print(f"[red]rlvr: {error}[/red]")
         return 3
+    except ImportError as error:
+        if options.ray is None:
+            raise
+        console.print(Text(f"rlvr: {error}", style="red"), highlight=False)  # "[ray]" is not markup
+        return 2
     for note in summary.skipped_pairs:
         console.print(f"[yellow]note: {note}[/yellow]")
     console.print(
@@ -203,6 +211,15 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
         render_leaderboard(args.db, html_path=args.html, console=console)
     return 1 if summary.failed else 0
+
+
+def _ray_options(args: argparse.Namespace) -> Any:
+    """``RayOptions`` when ``--ray`` (or an address or worker count, which imply it) was given."""
+    if not (args.ray or args.ray_address or args.ray_workers):
+        return None
+    from rlvr.runners.distributed import RayOptions
+
+    return RayOptions(address=args.ray_address, num_workers=args.ray_workers or 2)
 
 
 def cmd_leaderboard(args: argparse.Namespace, console: Console) -> int:
@@ -322,6 +339,31 @@ def cmd_serve_retriever(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from rlvr.core.records import read_jsonl
+    from rlvr.runners.integrations import export
+
+    trajectories = list(read_jsonl(args.trajectories))
+    if args.text:
+        records = export.export_text_samples(trajectories, args.algo)
+    else:
+        records = export.export_samples(trajectories, args.algo)
+    writer = export.write_parquet if args.format == "parquet" else export.write_jsonl
+    count = writer(args.out, records)
+    console.print(f"{count} samples from {len(trajectories)} trajectories written to {args.out}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, console: Console) -> int:
+    from rlvr.runners.serve import ServerConfig, serve
+
+    config = ServerConfig(
+        max_sessions=args.max_sessions, idle_timeout_s=args.idle_timeout, step_timeout_s=args.step_timeout
+    )
+    serve(args.host, args.port, config)
+    return 0
+
+
 def _world_size(text: str) -> str | int:
     return int(text) if text.isdigit() else text
 
@@ -379,6 +421,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--html", help="write the leaderboard page here at the end")
     evaluation.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard")
     evaluation.add_argument("--no-progress", action="store_true", help="no progress bar")
+    evaluation.add_argument(
+        "--ray", action="store_true", help="play on Ray actors (pip install 'rlvr-gym[ray]')"
+    )
+    evaluation.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
+    evaluation.add_argument("--ray-workers", type=int, help="rollout actors (default 2)")
     evaluation.set_defaults(handler=cmd_eval)
 
     train = commands.add_parser(
@@ -442,10 +489,37 @@ def build_parser() -> argparse.ArgumentParser:
     retriever.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     retriever.set_defaults(handler=cmd_serve_retriever)
 
+    server = commands.add_parser(
+        "serve", help="serve envs over HTTP with sessions (gym and AEC views; API at /docs)"
+    )
+    server.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8010, help="port (default 8010)")
+    server.add_argument("--max-sessions", type=int, default=256, help="live sessions at most (default 256)")
+    server.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        help="close sessions idle this many seconds (default 300)",
+    )
+    server.add_argument(
+        "--step-timeout", type=float, default=60.0, help="a reset/step may take this long (default 60 s)"
+    )
+    server.set_defaults(handler=cmd_serve)
+
     board = commands.add_parser("leaderboard", help="print the leaderboard of a results file")
     board.add_argument("--db", default="results.db", help="SQLite results file (default results.db)")
     board.add_argument("--html", help="also write a static HTML page with plots")
     board.set_defaults(handler=cmd_leaderboard)
+
+    exporting = commands.add_parser(
+        "export", help="trajectories -> training samples (token ids, masks, advantages) for other trainers"
+    )
+    exporting.add_argument("--trajectories", required=True, help="trajectory JSONL (rollouts.jsonl)")
+    exporting.add_argument("--algo", default="grpo", choices=("grpo", "rae", "mars", "rebn", "reinforce"))
+    exporting.add_argument("--out", required=True, help="output file")
+    exporting.add_argument("--format", default="jsonl", choices=("jsonl", "parquet"))
+    exporting.add_argument("--text", action="store_true", help="chat messages instead of token ids")
+    exporting.set_defaults(handler=cmd_export)
     return parser
 
 

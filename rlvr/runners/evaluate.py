@@ -16,12 +16,13 @@ In a single-agent env every non-bot agent plays every seed; bots and opponents s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlvr.agents.base import SamplingParams
 from rlvr.agents.scripted import BotSeat
@@ -31,6 +32,9 @@ from rlvr.core.registry import get_entry
 from rlvr.runners.episodes import EpisodeSpec
 from rlvr.runners.results_db import EpisodeRecord, ResultsDB, SeatResult, episode_key
 from rlvr.runners.rollout import Player, Runner
+
+if TYPE_CHECKING:
+    from rlvr.runners.distributed import RayOptions
 
 SINGLE_SEAT = "agent"
 
@@ -168,6 +172,8 @@ class EvalOptions:
     progress: bool = True
     jsonl: Path | None = None
     """Also append every trajectory to this JSONL file."""
+    ray: RayOptions | None = None
+    """Play on Ray actors (see ``rlvr.runners.distributed``); ``None`` plays in this process."""
 
 
 def evaluate(
@@ -200,6 +206,19 @@ def evaluate(
         if not todo:
             return summary
         needed = {name for episode in todo for name in episode.spec.seats.values()}
+        if options.ray is not None:
+            if players:
+                raise ValueError("ready-made players cannot be shipped to Ray workers; pass agent specs")
+            from rlvr.runners.distributed import require_ray
+
+            require_ray()  # a clear error before a run is recorded
+            summary.run_id = db.start_run(_request_dict(request), command)
+            try:
+                _play_on_ray(todo, [s for s in agents + opponents if s.name in needed], db, summary, options)
+            finally:
+                db.finish_run(summary.run_id)
+                summary.seconds = time.perf_counter() - began
+            return summary
         built = _build_players([s for s in agents + opponents if s.name in needed], options, players or {})
         summary.run_id = db.start_run(_request_dict(request), command)
         runner = Runner(built, max_episodes=options.max_episodes, progress=options.progress)
@@ -222,6 +241,42 @@ async def _play(
         summary.failed += trajectory.error is not None
         if jsonl is not None:
             write_jsonl(jsonl, [trajectory], append=True)
+
+
+def _play_on_ray(
+    todo: list[PlannedEpisode],
+    agents: list[AgentSpec],
+    db: ResultsDB,
+    summary: EvalSummary,
+    options: EvalOptions,
+) -> None:
+    """The Ray path: actors play, this process alone writes each episode as it comes back."""
+    from rlvr.runners.distributed import WorkerConfig, stream_on_ray
+
+    assert options.ray is not None
+    config = WorkerConfig(
+        agents=tuple(agents),
+        sampling=options.sampling,
+        history_window=options.history_window,
+        backend_options=tuple(options.backend_options.items()),
+        max_episodes=options.max_episodes,
+    )
+    bar = contextlib.nullcontext(None)
+    if options.progress:
+        from rich.progress import Progress
+
+        bar = Progress()
+    with bar as progress:
+        task = progress.add_task("rollout (ray)", total=len(todo)) if progress is not None else None
+        for index, trajectory in stream_on_ray([episode.spec for episode in todo], config, options.ray):
+            episode = todo[index]
+            db.record_episode(summary.run_id, to_record(episode.key, episode.spec, trajectory))
+            summary.played += 1
+            summary.failed += trajectory.error is not None
+            if options.jsonl is not None:
+                write_jsonl(options.jsonl, [trajectory], append=True)
+            if progress is not None and task is not None:
+                progress.update(task, advance=1)
 
 
 def _build_players(

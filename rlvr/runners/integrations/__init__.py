@@ -1,0 +1,27 @@
+"""Bridges to external trainers: exported samples (``export``), TRL reward functions (``trl``) and
+SkyRL-gym text envs (``skyrl``).
+
+Nothing here is imported by the rest of the library, and only ``export`` (no optional imports at load)
+is re-exported here, so the optional packages (``pyarrow``, ``datasets``, ``trl``, ``skyrl-gym``) are
+needed only by whoever imports ``trl`` or ``skyrl`` or asks for Parquet / a ``datasets.Dataset``.
+"""
+
+from rlvr.runners.integrations.export import (
+    ESTIMATORS,
+    compute_advantages,
+    export_samples,
+    export_text_samples,
+    to_hf_dataset,
+    write_jsonl,
+    write_parquet,
+)
+
+__all__ = [
+    "ESTIMATORS",
+    "compute_advantages",
+    "export_samples",
+    "export_text_samples",
+    "to_hf_dataset",
+    "write_jsonl",
+    "write_parquet",
+]
