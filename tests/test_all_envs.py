@@ -152,9 +152,15 @@ def test_ten_thousand_hostile_actions_never_crash_any_env() -> None:
     for offset, env_id in enumerate(runnable):
         entry = next(e for e in rlvr.list_envs() if e.id == env_id)
         low, high = entry.reward_range
-        env = gym.make(env_id)
-        _, info_before = env.reset(seed=offset)
-        for index, action in enumerate(strings[offset * share : (offset + 1) * share]):
+        # The unit-test envs run real programs whenever hostile text happens to parse as tests; this
+        # test is about parsing, so they get one fixed task, short time limits and fewer strings
+        # (their slice once cost 15 minutes when a new env shifted them onto a slow task).
+        executes = "unit-tests" in entry.tags
+        env = gym.make(env_id, timeout_s=2.0) if executes else gym.make(env_id)
+        first_seed = 0 if executes else offset
+        _, info_before = env.reset(seed=first_seed)
+        mine = strings[offset * share : (offset + 1) * share]
+        for index, action in enumerate(mine[:150] if executes else mine):
             game = _turn_game(env)
             legal_before = game.legal_actions() if game is not None else info_before.get("legal_actions")
             _, reward, terminated, truncated, info = env.step(action)
@@ -167,5 +173,5 @@ def test_ten_thousand_hostile_actions_never_crash_any_env() -> None:
                 # The unit-test envs build a screened mutant pool (hundreds of sandbox runs) the
                 # first time they pose a task; this test is about parsing hostile text, so they
                 # stay on one task instead of visiting every HumanEval problem.
-                next_seed = offset if "unit-tests" in entry.tags else offset * share + index
+                next_seed = first_seed if executes else offset * share + index
                 _, info_before = env.reset(seed=next_seed)
