@@ -61,3 +61,44 @@ def last_tagged_payload(text: str) -> str | None:
     """The last ``[x]`` / ``\\boxed{x}`` payload, whatever it says (for error messages)."""
     moves = tagged_moves(text)
     return moves[-1] if moves else None
+
+
+_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
+
+
+def strip_think_blocks(text: str) -> str:
+    """``text`` without ``<think>...</think>`` blocks (an unclosed one runs to the end).
+
+    The env-side cut, for envs that parse tags themselves; agents' ``strip_think`` also trims and
+    handles orphan ``</think>`` tags, but envs may not import agents.
+    """
+    return _THINK_BLOCK.sub("", text)
+
+
+@lru_cache(maxsize=32)
+def _call_patterns(
+    calls: tuple[str, ...], protocol_tags: tuple[str, ...]
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    call = re.compile(rf"<({'|'.join(calls)})>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+    any_tag = re.compile(rf"</?({'|'.join(protocol_tags)})>", re.IGNORECASE)
+    return call, any_tag
+
+
+def first_tagged_call(
+    reply: str, calls: tuple[str, ...], protocol_tags: tuple[str, ...]
+) -> tuple[str, str, bool] | None:
+    """``(tag, content, well_formed)`` of the first complete ``<tag>content</tag>`` among ``calls``
+    outside ``<think>`` blocks, or ``None``.
+
+    The first one counts because agents trained with a stop sequence never generate past it.
+    ``well_formed``: nothing but whitespace outside the tag, and no ``protocol_tags`` inside it.
+    The tag name comes back lowercased, the content stripped.
+    """
+    visible = strip_think_blocks(reply)
+    call, any_tag = _call_patterns(calls, protocol_tags)
+    match = call.search(visible)
+    if match is None:
+        return None
+    outside = visible[: match.start()] + visible[match.end() :]
+    well_formed = not outside.strip() and any_tag.search(match.group(2)) is None
+    return match.group(1).lower(), match.group(2).strip(), well_formed

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from rlvr.core.parsing import strip_think_blocks
+
 DEFAULT_MAX_PRINCIPLES = 10
 MAX_PRINCIPLE_CHARS = 400
 """A principle is one sentence of advice; a longer item is a model rambling, and it would be shown at
@@ -36,7 +38,6 @@ CURATION_PROMPT = (
 )
 """The default self-curation turn. Fields: ``constitution``, ``reflections``, ``max_principles``."""
 
-_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
 _ITEM = re.compile(
     r"""^\s*(?:\*\*|__)?             # a bold marker: **1.** text
     (?: \(?\d{1,3}[.):\]]            # 1.  1)  (1)  1:  1]
@@ -50,7 +51,7 @@ _EMPHASIS = re.compile(r"^(\*\*|__)(.+?)\1")
 
 def strip_think(text: str) -> str:
     """Drop ``<think>`` blocks (an unclosed one runs to the end): reasoning is not a principle."""
-    return _THINK.sub("", text)
+    return strip_think_blocks(text)
 
 
 def _clean(item: str, limit: int) -> str:

@@ -8,14 +8,14 @@ reasoning is not a call.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from rlvr.core.parsing import first_tagged_call
 
 TOOLS = ("search", "open", "answer")
 _ALIASES = {"access": "open"}
-_TAG = re.compile(r"<(search|open|access|answer)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
-_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
-_ANY_TAG = re.compile(r"</?(search|open|access|answer|think|information)>", re.IGNORECASE)
+_CALLS = ("search", "open", "access", "answer")
+_PROTOCOL_TAGS = (*_CALLS, "think", "information")
 
 
 @dataclass(frozen=True)
@@ -30,21 +30,13 @@ class ToolCall:
     """The reply was nothing but this one tag (after removing ``<think>`` blocks and whitespace)."""
 
 
-def strip_think(text: str) -> str:
-    """The reply without ``<think>...</think>`` blocks (an unclosed one runs to the end)."""
-    return _THINK.sub("", text)
-
-
 def parse_call(reply: str) -> ToolCall | None:
     """The first complete tool tag in ``reply``, or ``None`` when it has none."""
-    visible = strip_think(reply)
-    match = _TAG.search(visible)
-    if match is None:
+    found = first_tagged_call(reply, _CALLS, _PROTOCOL_TAGS)
+    if found is None:
         return None
-    tool = match.group(1).lower()
-    outside = visible[: match.start()] + visible[match.end() :]
-    well_formed = not outside.strip() and len(_ANY_TAG.findall(match.group(2))) == 0
-    return ToolCall(_ALIASES.get(tool, tool), match.group(2).strip(), well_formed)
+    tool, argument, well_formed = found
+    return ToolCall(_ALIASES.get(tool, tool), argument, well_formed)
 
 
 def describe_protocol(*, can_open: bool, top_k: int) -> str:

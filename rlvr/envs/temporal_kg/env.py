@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import gymnasium
 
 from rlvr.core.game import GameOverError
+from rlvr.core.parsing import first_tagged_call
 from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
 from rlvr.envs.search.answers import normalize_answer
-from rlvr.envs.search.protocol import strip_think
 from rlvr.envs.temporal_kg.questions import OPERATORS, generate_questions
 from rlvr.envs.temporal_kg.questions_io import KGQuestion
 from rlvr.envs.temporal_kg.store import TKGStore
@@ -33,8 +33,8 @@ ROLE = "agent"
 MAX_LISTED = 100
 """Answers past this many in a ranked list are ignored (no metric looks that far)."""
 
-_TAG = re.compile(r"<(tool|answer)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
-_ANY_TAG = re.compile(r"</?(tool|answer|think|result)>", re.IGNORECASE)
+_CALLS = ("tool", "answer")
+_PROTOCOL_TAGS = (*_CALLS, "think", "result")
 _NUMBERING = re.compile(r"^\s*(?:\(?\d{1,3}[.):]|[-*•])\s+")
 
 
@@ -52,13 +52,8 @@ class Action:
 
 def parse_action(reply: str) -> Action | None:
     """The first complete ``<tool>``/``<answer>`` tag (what a stop sequence would have cut at), or None."""
-    visible = strip_think(reply)
-    match = _TAG.search(visible)
-    if match is None:
-        return None
-    outside = visible[: match.start()] + visible[match.end() :]
-    well_formed = not outside.strip() and not _ANY_TAG.search(match.group(2))
-    return Action(match.group(1).lower(), match.group(2).strip(), well_formed)
+    found = first_tagged_call(reply, _CALLS, _PROTOCOL_TAGS)
+    return None if found is None else Action(*found)
 
 
 def parse_answer_list(text: str, *, most: int = MAX_LISTED) -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from rlvr.core.parsing import strip_think_blocks as strip_think
 from rlvr.envs.search.pages import chunk_text
-from rlvr.envs.search.protocol import parse_call, strip_think
+from rlvr.envs.search.protocol import parse_call
 
 
 def test_first_complete_tag_is_the_call():
