@@ -219,7 +219,8 @@ def _ray_options(args: argparse.Namespace) -> Any:
         return None
     from rlvr.runners.distributed import RayOptions
 
-    return RayOptions(address=args.ray_address, num_workers=args.ray_workers or 2)
+    gpus = getattr(args, "ray_gpus_per_worker", None) or 0.0
+    return RayOptions(address=args.ray_address, num_workers=args.ray_workers or 2, num_gpus_per_worker=gpus)
 
 
 def cmd_leaderboard(args: argparse.Namespace, console: Console) -> int:
@@ -269,10 +270,16 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         raise ValueError("rlvr train trains a transformers model: --model smollm2 or hf:MODEL")
     policy = build_policy(spec, **({"device": args.device} if args.device else {}))
     rollout_engine = None
-    if args.rollout_engine == "vllm":
-        # vLLM generates, the transformers model learns; weights go across after every update.
-        rollout_engine = build_policy(parse_agent_spec(f"vllm:{spec.target}"))
-    trainer = Trainer(config, policy, args.out, rollout_engine=rollout_engine)  # type: ignore[arg-type]
+    ray = _ray_options(args)
+    if ray is not None:
+        # Ray actors generate (each builds the engine from its spec), this process learns.
+        engine_spec = f"vllm:{spec.target}" if args.rollout_engine == "vllm" else spec.text
+        trainer = Trainer(config, policy, args.out, ray=ray, learner_spec=engine_spec)  # type: ignore[arg-type]
+    else:
+        if args.rollout_engine == "vllm":
+            # vLLM generates, the transformers model learns; weights go across after every update.
+            rollout_engine = build_policy(parse_agent_spec(f"vllm:{spec.target}"))
+        trainer = Trainer(config, policy, args.out, rollout_engine=rollout_engine)  # type: ignore[arg-type]
     if trainer.iteration:
         console.print(f"resuming from iteration {trainer.iteration} ({trainer.checkpoint_path})")
     with _train_progress(console, config.iterations, trainer.iteration) as on_iteration:
@@ -368,6 +375,14 @@ def _world_size(text: str) -> str | int:
     return int(text) if text.isdigit() else text
 
 
+def _add_ray_arguments(parser: argparse.ArgumentParser, gpus: bool = False) -> None:
+    parser.add_argument("--ray", action="store_true", help="play on Ray actors (pip install 'rlvr-gym[ray]')")
+    parser.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
+    parser.add_argument("--ray-workers", type=int, help="rollout actors (default 2)")
+    if gpus:
+        parser.add_argument("--ray-gpus-per-worker", type=float, help="GPUs each rollout actor reserves")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rlvr", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -421,11 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--html", help="write the leaderboard page here at the end")
     evaluation.add_argument("--no-leaderboard", action="store_true", help="do not print the leaderboard")
     evaluation.add_argument("--no-progress", action="store_true", help="no progress bar")
-    evaluation.add_argument(
-        "--ray", action="store_true", help="play on Ray actors (pip install 'rlvr-gym[ray]')"
-    )
-    evaluation.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
-    evaluation.add_argument("--ray-workers", type=int, help="rollout actors (default 2)")
+    _add_ray_arguments(evaluation)
     evaluation.set_defaults(handler=cmd_eval)
 
     train = commands.add_parser(
@@ -462,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--report-to", action="append", choices=("tensorboard", "wandb"), help="also log to (repeatable)"
     )
+    _add_ray_arguments(train, gpus=True)
     train.add_argument("--config", help="YAML file of TrainConfig fields; flags override it")
     train.add_argument("--out", default="runs/train", help="metrics, rollouts and checkpoint go here")
     train.set_defaults(handler=cmd_train)

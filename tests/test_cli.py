@@ -191,3 +191,14 @@ def test_index_then_serve_retriever_as_real_processes(tmp_path, capsys) -> None:
         server.wait(timeout=10)
     assert main(["serve-retriever", "--backend", "{type: nowhere}"]) == 2
     assert "unknown search backend" in capsys.readouterr().out
+
+
+def test_train_takes_the_ray_flags():
+    from rlvr.cli import _ray_options, build_parser
+
+    args = build_parser().parse_args(["train", "--ray-workers", "3", "--ray-gpus-per-worker", "0.5"])
+    options = _ray_options(args)
+    assert (options.num_workers, options.num_gpus_per_worker, options.address) == (3, 0.5, None)
+    assert _ray_options(build_parser().parse_args(["train"])) is None
+    evaluation = ["eval", "--env", "rlvr/KuhnPoker-v0", "--agent", "random-legal", "--ray"]
+    assert _ray_options(build_parser().parse_args(evaluation)).num_gpus_per_worker == 0.0

@@ -6,6 +6,7 @@ player in a match, and ``RandomLegalPolicy`` is the floor every leaderboard entr
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -63,14 +64,17 @@ def legal_moves_in(text: str) -> list[str]:
 class RandomLegalPolicy(Policy):
     """Plays uniformly among the moves listed in the last user message (see ``legal_moves_in``).
 
-    Draws come from its own seeded ``numpy`` Generator, one per completion in batch order, so a seeded
-    policy replays the same moves against the same prompts. A prompt without a move list is a
-    ``PolicyError``: such an env needs a different policy.
+    A seeded policy draws each move from a generator seeded by ``(seed, the conversation, draw
+    number)``, so its move is a function of what it was shown, never of which other conversations
+    shared its batch: episodes replay identically whether a run is batched differently, sharded over
+    Ray workers or resumed halfway. Unseeded, it draws from fresh OS entropy. A prompt without a move
+    list is a ``PolicyError``: such an env needs a different policy.
     """
 
     blocking = False
 
     def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
 
     def generate(
@@ -86,10 +90,21 @@ class RandomLegalPolicy(Policy):
                     "RandomLegalPolicy found no 'Legal moves: [a], [b]' line in the last user message; "
                     "use it only with envs that list their moves"
                 )
-            for _ in range(n):
-                move = legal[int(self.rng.integers(len(legal)))]
+            key = conversation_key(messages) if self.seed is not None else 0
+            for draw in range(n):
+                rng = np.random.default_rng([self.seed, key, draw]) if self.seed is not None else self.rng
+                move = legal[int(rng.integers(len(legal)))]
                 completions.append(Completion(text=move, finish_reason="stop"))
         return completions
+
+
+def conversation_key(messages: Sequence[Message]) -> int:
+    """A stable 64-bit digest of a chat's roles and contents (the same in every process and run)."""
+    digest = hashlib.blake2b(digest_size=8)
+    for message in messages:
+        digest.update(str(message.get("role", "")).encode("utf-8", "surrogatepass") + b"\x00")
+        digest.update(str(message.get("content", "")).encode("utf-8", "surrogatepass") + b"\x01")
+    return int.from_bytes(digest.digest(), "little")
 
 
 @dataclass(frozen=True)

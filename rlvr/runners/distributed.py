@@ -15,11 +15,10 @@ Why the driver writes: SQLite wants one writer, and the resumability of ``rlvr e
 episode is stored when and only when it finished". Workers stream each trajectory back as it ends
 (a Ray streaming generator), so a killed run loses only the episodes still in flight, as without Ray.
 
-Determinism: env bots draw from a per-episode generator (seeded by the episode's seed), so their
-episodes are the same whatever the sharding. A *seeded policy with one generator for the whole run*
-(``random-legal``) draws in batch order, which depends on which episodes share a batch; with one
-worker the shard is the whole plan and results match the local run exactly, with several they are
-equally valid draws but not the same ones.
+Determinism: env bots draw from a per-episode generator (seeded by the episode's seed) and a seeded
+``random-legal`` draws from ``(seed, conversation)``, so their episodes are the same whatever the
+sharding. A sampled model is as deterministic as its backend is per request: with several workers its
+batches differ, so only greedy decoding (temperature 0) replays exactly.
 
 ``RolloutPool`` keeps the actors across batches (and pushes a learner's weights to them), which is
 what a trainer needs; ``stream_on_ray`` is a pool for one batch, which is what ``rlvr eval --ray`` uses.
@@ -33,7 +32,7 @@ import contextlib
 import dataclasses
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +40,7 @@ from rlvr.agents.base import SamplingParams
 from rlvr.agents.specs import AgentSpec
 from rlvr.core.records import Trajectory
 from rlvr.runners.episodes import EpisodeSpec
+from rlvr.runners.rollout import Player
 
 INSTALL_HINT = "pip install 'rlvr-gym[ray]'"
 
@@ -82,6 +82,9 @@ class WorkerConfig:
     history_window: int | None = None
     backend_options: tuple[tuple[str, Any], ...] = ()
     max_episodes: int = 32
+    player_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    """Per agent name, ``Player`` fields besides sampling (``env_instructions``, ``system_prompt``...),
+    so a trainer's learner is prompted on the workers exactly as it would be locally."""
 
 
 def require_ray() -> Any:
@@ -112,6 +115,11 @@ class RolloutWorker:
             progress=False,
         )
         self.players = _build_players(config.agents, options, {})
+        for name, fields in config.player_options.items():
+            player = self.players.get(name)
+            if not isinstance(player, Player):
+                raise ValueError(f"player_options name {name!r}, which is not a model or scripted policy")
+            self.players[name] = dataclasses.replace(player, **fields)
         self.max_episodes = config.max_episodes
 
     def load_weights(self, agent: str, weights: Any) -> int:
@@ -122,16 +130,27 @@ class RolloutWorker:
             raise TypeError(f"agent {agent!r} has no weights to load ({type(policy or player).__name__})")
         return int(policy.load_weights(weights))
 
-    def play(self, indexed: Sequence[tuple[int, EpisodeSpec]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    def play(
+        self,
+        indexed: Sequence[tuple[int, EpisodeSpec]],
+        sampling: Mapping[str, SamplingParams] | None = None,
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
         """Play a shard; yield ``(index, trajectory dict)`` as each episode ends.
 
-        A generator, so Ray streams each item to the driver as it is yielded. The runner's async
-        stream is driven step by step on a private event loop.
+        ``sampling`` overrides the named players' sampling for this shard only (a trainer changes the
+        sampling seed every iteration). A generator, so Ray streams each item to the driver as it is
+        yielded. The runner's async stream is driven step by step on a private event loop.
         """
         from rlvr.runners.rollout import Runner
 
+        players = dict(self.players)
+        for name, params in (sampling or {}).items():
+            player = players.get(name)
+            if not isinstance(player, Player):
+                raise ValueError(f"sampling names {name!r}, which is not a model or scripted policy")
+            players[name] = dataclasses.replace(player, sampling=params)
         index_of = {id(spec): index for index, spec in indexed}
-        runner = Runner(self.players, max_episodes=self.max_episodes)
+        runner = Runner(players, max_episodes=self.max_episodes)
         loop = asyncio.new_event_loop()
         stream = runner.stream([spec for _, spec in indexed])
         try:
@@ -225,9 +244,12 @@ class RolloutPool:
         self._weights[agent] = ref
         self.ray.get([actor.load_weights.remote(agent, ref) for actor in self.actors])
 
-    def stream(self, specs: Sequence[EpisodeSpec]) -> Iterator[tuple[int, Trajectory]]:
+    def stream(
+        self, specs: Sequence[EpisodeSpec], sampling: Mapping[str, SamplingParams] | None = None
+    ) -> Iterator[tuple[int, Trajectory]]:
         """Play ``specs``, dealt round-robin to the actors; yield ``(index into specs, trajectory)`` as
         each episode ends, in the calling thread (so the caller can be the only writer of its store).
+        ``sampling`` overrides named players' sampling for this batch (see ``RolloutWorker.play``).
 
         An actor that dies (a segfault in a native library, an out-of-memory kill) takes its
         unfinished episodes with it: they come back as failed trajectories naming the cause, and the
@@ -244,7 +266,7 @@ class RolloutPool:
         threads = [
             threading.Thread(
                 target=_drain,
-                args=(self.ray, self.actors[n], shard, results, lost, n),
+                args=(self.ray, self.actors[n], shard, sampling, results, lost, n),
                 name=f"rlvr-ray-{n}",
                 daemon=True,
             )
@@ -303,6 +325,7 @@ def _drain(
     ray: Any,
     actor: Any,
     shard: list[tuple[int, EpisodeSpec]],
+    sampling: Mapping[str, SamplingParams] | None,
     results: queue.Queue[Any],
     lost: list[bool],
     slot: int,
@@ -310,7 +333,7 @@ def _drain(
     """Forward one actor's stream into ``results``; turn a lost actor into failed episodes."""
     seen: set[int] = set()
     try:
-        for ref in actor.play.remote(shard):
+        for ref in actor.play.remote(shard, sampling):
             index, data = ray.get(ref)
             seen.add(index)
             results.put((index, data))

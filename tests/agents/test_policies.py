@@ -198,3 +198,17 @@ def test_any_policy_can_be_the_opponent_of_the_single_agent_view():
         # A fresh chat each episode: the rules open it, and the opponent's own replies are in it.
         assert "TicTacToe" in seen[0][0]["content"] and len(seen[0]) == 1
         assert [m["role"] for m in seen[-1]] == ["user", "assistant"] * (len(seen) - 1) + ["user"]
+
+
+def test_random_legal_moves_do_not_depend_on_batch_company():
+    """A seeded move is a function of the conversation alone, so sharding or resuming replays it."""
+    board = [
+        {"role": "user", "content": f"Turn {i}. Legal moves: [0], [1], [2], [3], [4], [5]"} for i in range(6)
+    ]
+    alone = [RandomLegalPolicy(seed=5).generate([[message]])[0].text for message in board]
+    together = [c.text for c in RandomLegalPolicy(seed=5).generate([[message] for message in board])]
+    reversed_batch = [c.text for c in RandomLegalPolicy(seed=5).generate([[m] for m in reversed(board)])]
+    assert alone == together == reversed_batch[::-1]
+    group = RandomLegalPolicy(seed=5).generate([[board[0]]], SamplingParams(n=12))
+    assert len({c.text for c in group}) > 1  # the n draws of a group differ from each other
+    assert [c.text for c in RandomLegalPolicy(seed=6).generate([[m] for m in board])] != together

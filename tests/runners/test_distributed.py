@@ -6,6 +6,7 @@ once, and the module is one xdist group so two workers never start two clusters 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -129,9 +130,9 @@ def test_worker_plays_in_process_and_round_trips_trajectories():
 
 
 def test_ray_stores_exactly_what_a_local_run_stores(ray_cluster, tmp_path):
-    """Bots draw per episode, so any sharding gives the same episodes; random-legal draws in batch
-    order from one generator, so it matches only when one worker plays the whole plan."""
-    for request, workers in ((BOTS, 2), (RANDOM_LEGAL, 1)):
+    """Bots draw per episode and random-legal per conversation, so any sharding gives the same
+    episodes as the local run."""
+    for request, workers in ((BOTS, 2), (RANDOM_LEGAL, 2)):
         here, there = tmp_path / f"local{workers}.db", tmp_path / f"ray{workers}.db"
         evaluate(request, here, local())
         summary = evaluate(request, there, on_ray(workers))
@@ -226,3 +227,81 @@ def test_an_env_the_workers_do_not_know_is_an_error_not_failed_episodes(ray_clus
     options = EvalOptions(progress=False, ray=RayOptions(num_workers=1))
     with pytest.raises(KeyError, match="CrashyKuhn"):
         evaluate(request, tmp_path / "results.db", options)
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 1-layer random Llama with SmolLM2's tokenizer, saved where every actor can load it (``hf:DIR``)."""
+    pytest.importorskip("torch", reason="training needs torch (pip install 'rlvr-gym[torch]')")
+    from rlvr.agents.embedded import embedded_gguf, embedded_model_available
+
+    if not embedded_model_available():
+        pytest.skip("the embedded SmolLM2 (its tokenizer) is not installed")
+    import torch
+    import transformers
+
+    directory, gguf = embedded_gguf()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(directory, gguf_file=gguf, local_files_only=True)
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+    )  # fmt: skip
+    out = tmp_path_factory.mktemp("tiny-llama")
+    transformers.LlamaForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def _digests(model: Any) -> dict[str, str]:
+    """Per-tensor digests of the exact bytes (a float sum would depend on the thread count)."""
+    return {
+        name: hashlib.sha1(t.detach().cpu().numpy().tobytes()).hexdigest()
+        for name, t in model.state_dict().items()
+    }
+
+
+def _actor_weight_sums(pool: Any) -> list[dict[str, str]]:
+    """Each actor's learner weights, as ``_digests``."""
+
+    def digests(worker: RolloutWorker) -> dict[str, str]:
+        return _digests(worker.players["learner"].policy.model)
+
+    return pool.ray.get([actor.__ray_call__.remote(digests) for actor in pool.actors])
+
+
+def test_train_on_ray_ships_every_update_to_the_actors(ray_cluster, tiny_model_dir, tmp_path):
+    """``rlvr train --ray``: actors play the batch with the learner built from its spec, the driver
+    updates, and after every update (and on resume) the actors hold exactly the learner's weights."""
+    from rlvr.agents.specs import build_policy, parse_agent_spec
+    from rlvr.runners.learner.trainer import TrainConfig, Trainer
+
+    spec = f"hf:{tiny_model_dir}"
+    policy = build_policy(parse_agent_spec(spec), device="cpu")
+    start = _digests(policy.model)
+    config = TrainConfig(
+        env_ids=[KUHN], opponent="bot:random", iterations=1, tasks_per_iteration=2, group_size=2,
+        max_tokens=4, learning_rate=1e-2, checkpoint_every=1,
+    )  # fmt: skip
+    trainer = Trainer(config, policy, tmp_path, ray=RayOptions(num_workers=2), learner_spec=spec)
+    try:
+        assert _actor_weight_sums(trainer.pool) == [start, start]
+        metrics = trainer.step()
+        assert metrics["episodes"] == 4 and metrics["failed"] == 0
+        assert metrics["samples"] > 0 and metrics["trained_tokens"] > 0 and metrics["generated_tokens"] > 0
+        learned = _digests(policy.model)
+        assert learned != start
+        assert _actor_weight_sums(trainer.pool) == [learned, learned]
+        trainer.save_checkpoint()
+    finally:
+        trainer.close()
+    assert trainer.pool is None
+    fresh = build_policy(parse_agent_spec(spec), device="cpu")  # starts from the saved random weights
+    resumed = Trainer(config, fresh, tmp_path, ray=RayOptions(num_workers=1), learner_spec=spec)
+    try:
+        assert resumed.iteration == 1 and _actor_weight_sums(resumed.pool) == [learned]
+    finally:
+        resumed.close()
+    with pytest.raises(ValueError, match="learner_spec"):
+        Trainer(config, policy, tmp_path, ray=RayOptions(num_workers=1))

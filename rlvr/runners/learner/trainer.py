@@ -2,8 +2,9 @@
 rollout engine, repeat; with metrics, checkpoints and resume.
 
 It is deliberately one readable loop (CleanRL's style). The rollout engine and the learner may be the
-same ``TransformersPolicy`` (CPU or one GPU: nothing to sync) or a vLLM engine fed through its
-``load_weights`` after every update.
+same ``TransformersPolicy`` (CPU or one GPU: nothing to sync), a vLLM engine fed through its
+``load_weights`` after every update, or a pool of Ray actors (``ray=RayOptions(...)``), each building
+the learner from its spec and receiving the new weights after every update.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from rlvr.agents.base import Policy, SamplingParams
-from rlvr.agents.specs import build_policy, parse_agent_spec
+from rlvr.agents.specs import AgentSpec, build_policy, parse_agent_spec
 from rlvr.core.records import Trajectory, write_jsonl
 from rlvr.core.registry import get_entry
 from rlvr.runners.episodes import EpisodeSpec
@@ -29,7 +30,10 @@ from rlvr.runners.learner.losses import PPOConfig
 from rlvr.runners.learner.sequences import TrainingSample, build_samples
 from rlvr.runners.learner.tracking import TRACKERS, make_trackers
 from rlvr.runners.learner.update import PRECISIONS, policy_gradient_step
-from rlvr.runners.rollout import Player, Runner
+from rlvr.runners.rollout import Player, RolloutStats, Runner
+
+if TYPE_CHECKING:
+    from rlvr.runners.distributed import RayOptions, RolloutPool
 
 ALGORITHMS = ("grpo", "rae", "mars", "rebn", "reinforce")
 LEARNER = "learner"
@@ -107,11 +111,28 @@ class TrainConfig:
 
 class Trainer:
     """Runs ``config`` with ``policy`` (a ``TransformersPolicy``: its ``.model`` is trained in place),
-    writing ``metrics.jsonl``, ``rollouts.jsonl`` and ``checkpoint.pt`` under ``out_dir``."""
+    writing ``metrics.jsonl``, ``rollouts.jsonl`` and ``checkpoint.pt`` under ``out_dir``.
+
+    With ``ray``, training rollouts are played by Ray actors that build the learner from
+    ``learner_spec`` (``hf:MODEL``, or ``vllm:MODEL`` on GPU workers) and the opponent from its spec;
+    the driver keeps the learner, and after every update its weights go to every actor. Periodic
+    evaluation stays in this process.
+    """
 
     def __init__(
-        self, config: TrainConfig, policy: Policy, out_dir: str | Path, rollout_engine: Policy | None = None
+        self,
+        config: TrainConfig,
+        policy: Policy,
+        out_dir: str | Path,
+        rollout_engine: Policy | None = None,
+        *,
+        ray: RayOptions | None = None,
+        learner_spec: AgentSpec | str | None = None,
     ):
+        if ray is not None and learner_spec is None:
+            raise ValueError("training on Ray needs learner_spec: the workers build the learner from it")
+        if ray is not None and rollout_engine is not None:
+            raise ValueError("pass either a local rollout_engine or ray, not both")
         self.config = config
         self.policy = policy
         self.model: torch.nn.Module = policy.model  # type: ignore[attr-defined]
@@ -125,8 +146,32 @@ class Trainer:
             self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
         self.iteration = 0
         self.opponent = build_policy(parse_agent_spec(config.opponent)) if config.opponent else None
+        self.pool: RolloutPool | None = None
         self._load_checkpoint()
+        if ray is not None:
+            self.pool = self._start_pool(ray, learner_spec)  # type: ignore[arg-type]
         self.trackers = make_trackers(config.report_to, self.out_dir, asdict(config), config.wandb_project)
+
+    def _start_pool(self, options: RayOptions, learner_spec: AgentSpec | str) -> RolloutPool:
+        """Actors that play the learner (and opponent) seats; resumed weights go to them at once."""
+        import dataclasses
+
+        from rlvr.runners.distributed import RolloutPool, WorkerConfig
+
+        spec = parse_agent_spec(learner_spec) if isinstance(learner_spec, str) else learner_spec
+        agents = [dataclasses.replace(spec, name=LEARNER)]
+        if self.config.opponent:
+            agents.append(dataclasses.replace(parse_agent_spec(self.config.opponent), name=OPPONENT))
+        worker = WorkerConfig(
+            agents=tuple(agents),
+            sampling=self._sampling(),
+            max_episodes=self.config.tasks_per_iteration * self.config.group_size,
+            player_options={LEARNER: self._prompting()},
+        )
+        pool = RolloutPool(worker, options)
+        if self.iteration:
+            pool.load_weights(LEARNER, _cpu_state(self.model))
+        return pool
 
     # -- the loop ----------------------------------------------------------------------------------
 
@@ -152,10 +197,13 @@ class Trainer:
         return history
 
     def close(self) -> None:
-        """Flush and close the trackers (the JSONL file needs nothing)."""
+        """Flush and close the trackers (the JSONL file needs nothing) and stop any Ray actors."""
         for tracker in self.trackers:
             tracker.close()
         self.trackers = self.trackers[:1]
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
     def warm_start(self) -> dict[str, Any]:
         """Behaviour cloning of the configured teacher, prompted as RL will prompt the learner;
@@ -241,9 +289,9 @@ class Trainer:
                 group = f"{self.iteration}/{task}"
                 kwargs = dict(config.env_kwargs)
                 specs.append(EpisodeSpec(env_id, seed, seats, kwargs, group_id=group, sample_index=sample))
-        sampling = SamplingParams(
-            temperature=config.temperature, max_tokens=config.max_tokens, seed=config.seed + self.iteration
-        )
+        sampling = self._sampling()
+        if self.pool is not None:
+            return self._rollout_on_ray(specs, sampling)
         players: dict[str, Any] = {
             LEARNER: Player(self.rollout_engine, sampling=sampling, **self._prompting())
         }
@@ -255,6 +303,33 @@ class Trainer:
             return runner.run(specs), runner.stats
         finally:
             runner.close()
+
+    def _sampling(self) -> SamplingParams:
+        config = self.config
+        return SamplingParams(
+            temperature=config.temperature, max_tokens=config.max_tokens, seed=config.seed + self.iteration
+        )
+
+    def _rollout_on_ray(
+        self, specs: list[EpisodeSpec], sampling: SamplingParams
+    ) -> tuple[list[Trajectory], RolloutStats]:
+        """The batch on the actors, back in plan order (advantages group by spec, not arrival)."""
+        assert self.pool is not None
+        began = time.perf_counter()
+        played: list[Trajectory | None] = [None] * len(specs)
+        for index, trajectory in self.pool.stream(specs, sampling={LEARNER: sampling}):
+            played[index] = trajectory
+        trajectories = [t for t in played if t is not None]
+        stats = RolloutStats(
+            episodes=len(trajectories), failed=sum(t.error is not None for t in trajectories)
+        )
+        for trajectory in trajectories:
+            for turn in trajectory.turns:
+                if turn.completion_token_ids is not None:
+                    stats.turns += 1
+                    stats.completion_tokens += len(turn.completion_token_ids)
+        stats.wall_seconds = time.perf_counter() - began
+        return trajectories, stats
 
     def _prompting(self) -> dict[str, Any]:
         return {"env_instructions": self.config.env_instructions, "system_prompt": self.config.system_prompt}
@@ -334,9 +409,11 @@ class Trainer:
         }
 
     def sync_weights(self) -> None:
-        """Push the learner's weights to a separate rollout engine (vLLM); nothing to do when the
-        rollout policy is the learner itself."""
-        if self.rollout_engine is not self.policy:
+        """Push the learner's weights to a separate rollout engine (vLLM) or the Ray actors; nothing
+        to do when the rollout policy is the learner itself."""
+        if self.pool is not None:
+            self.pool.load_weights(LEARNER, _cpu_state(self.model))
+        elif self.rollout_engine is not self.policy:
             self.rollout_engine.load_weights(self.model.state_dict())  # type: ignore[attr-defined]
 
     # -- checkpoints -------------------------------------------------------------------------------
@@ -367,6 +444,11 @@ class Trainer:
         self.rae.load_state_dict(state["rae"])
         self.iteration = int(state["iteration"])
         self.sync_weights()
+
+
+def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The weights as CPU tensors: what the object store can ship to actors on any device."""
+    return {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
 
 
 def _role_metrics(trajectories: Sequence[Trajectory]) -> dict[str, float]:
