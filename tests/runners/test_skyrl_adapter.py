@@ -62,3 +62,22 @@ def test_invalid_reply_and_missing_task_fields() -> None:
     assert out["done"] and out["reward"] == -1.5 and out["metadata"]["invalid_action"]
     with pytest.raises(ValueError, match="env_id and seed"):
         RlvrTextEnv({}, {"prompt": []})
+
+
+def test_the_example_writes_rows_and_plays_them(tmp_path) -> None:
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+    try:
+        import skyrl_text_env
+    finally:
+        sys.path.pop(0)
+    rows_path = tmp_path / "rows.jsonl"
+    results = skyrl_text_env.main(["--seeds", "3", "--rows", str(rows_path)])
+    rows = [json.loads(line) for line in rows_path.read_text().splitlines()]
+    assert [row["seed"] for row in rows] == [result["seed"] for result in results] == [0, 1, 2]
+    # random-legal only plays legal moves, so every game ends in a showdown or a fold: +-1 or +-2.
+    assert all(abs(result["return"]) in (1.0, 2.0) for result in results)
+    assert results == skyrl_text_env.main(["--seeds", "3"])  # seeded: the same games again
