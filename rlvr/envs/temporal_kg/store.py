@@ -418,22 +418,9 @@ class TKGStore:
         rows = self._entity_rows(entity, relation, direction, after, before, within, until, order, limit)
         return self._facts(rows)
 
-    def timeline(
-        self,
-        entity: str,
-        *,
-        relation: str | None = None,
-        direction: Direction = "both",
-        after: TimeBound | None = None,
-        before: TimeBound | None = None,
-        within: Period | str | None = None,
-        until: TimeBound | None = None,
-        order: Order = "asc",
-        limit: int | None = None,
-    ) -> list[Fact]:
-        """All facts with ``entity`` as subject or object, by time (same filters as ``neighbours``)."""
-        rows = self._entity_rows(entity, relation, direction, after, before, within, until, order, limit)
-        return self._facts(rows)
+    timeline = neighbours
+    """All facts with ``entity`` as subject or object, by time: the same query as ``neighbours``,
+    kept under the name the timeline tool uses (MemoTime's tool set names both)."""
 
     def connection(
         self,
