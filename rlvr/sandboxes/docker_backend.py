@@ -42,6 +42,7 @@ Any image with ``/bin/sh``, coreutils and ``tar`` works.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import secrets
@@ -50,7 +51,6 @@ import socket
 import struct
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +69,7 @@ from rlvr.sandboxes.base import (
     SandboxUnavailable,
     Workspace,
 )
+from rlvr.sandboxes.leases import LeasePool
 from rlvr.sandboxes.workspace_fs import checked_parts
 
 RUN_UID = 65534
@@ -209,11 +210,9 @@ class DockerSandbox(Sandbox):
         self.image = image
         self.reuse_container = reuse_container
         self.extra_env = dict(env or {})
-        self._lock = threading.Lock()
-        self._idle: list[_Container] = []
-        self._live: dict[str, _Container] = {}
-        self._closed = False
-        self._finalizer = weakref.finalize(self, _remove_containers, self.client, self._live)
+        self._containers: LeasePool[_Container] = LeasePool(
+            "DockerSandbox", functools.partial(_remove_leased, self.client), reuse=reuse_container
+        )
         _remove_orphans(self.client)
 
     @staticmethod
@@ -224,42 +223,25 @@ class DockerSandbox(Sandbox):
     @property
     def container_ids(self) -> list[str]:
         """Ids of the containers this sandbox holds now (leased and idle)."""
-        with self._lock:
-            return list(self._live)
+        return self._containers.ids
 
     def _new_workspace(self) -> DockerWorkspace:
         return DockerWorkspace(self)
 
     def close(self) -> None:
         """Remove every container (also those of workspaces still open). Idempotent."""
-        with self._lock:
-            self._closed = True
-            self._idle.clear()
-        self._finalizer()
+        self._containers.close()
 
     # Containers: leased to one workspace at a time.
 
     def _lease(self) -> _Container:
-        with self._lock:
-            if self._closed:
-                raise SandboxError("this DockerSandbox is closed")
-            if self._idle:
-                return self._idle.pop()
-        return self._start_container()
+        return self._containers.lease(self._start_container)
 
     def _give_back(self, container: _Container) -> None:
-        with self._lock:
-            keep = self.reuse_container and not self._closed and not container.dead
-            if keep:
-                self._idle.append(container)
-        if not keep:
-            self._discard(container)
+        self._containers.give_back(container)
 
     def _discard(self, container: _Container) -> None:
-        container.dead = True
-        with self._lock:
-            self._live.pop(container.id, None)
-        _remove_container(self.client, container.id)
+        self._containers.discard(container)
 
     def _start_container(self) -> _Container:
         limits = self.default_limits
@@ -295,14 +277,7 @@ class DockerSandbox(Sandbox):
             api.start(created["Id"])
         except docker.errors.DockerException as error:
             raise SandboxError(f"cannot start a container from {self.image}: {error}") from error
-        container = _Container(created["Id"], memory=memory, pids=pids)
-        with self._lock:
-            self._live[container.id] = container
-            closed = self._closed
-        if closed:  # close() ran meanwhile: it did not see this container
-            self._discard(container)
-            raise SandboxError("this DockerSandbox is closed")
-        return container
+        return self._containers.adopt(_Container(created["Id"], memory=memory, pids=pids))
 
     def _set_resources(self, container: _Container, limits: Limits) -> None:
         """``docker update`` the memory and process limits when they differ from the last run's."""
@@ -723,10 +698,8 @@ def _remove_container(client: docker.DockerClient, container_id: str) -> None:
         client.api.remove_container(container_id, force=True)
 
 
-def _remove_containers(client: docker.DockerClient, live: dict[str, _Container]) -> None:
-    for container_id in list(live):
-        live.pop(container_id, None)
-        _remove_container(client, container_id)
+def _remove_leased(client: docker.DockerClient, container: _Container) -> None:
+    _remove_container(client, container.id)
 
 
 def _remove_orphans(client: docker.DockerClient) -> None:

@@ -40,7 +40,6 @@ import shlex
 import tarfile
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
@@ -56,6 +55,7 @@ from rlvr.sandboxes.base import (
     SandboxUnavailable,
     Workspace,
 )
+from rlvr.sandboxes.leases import LeasePool
 from rlvr.sandboxes.workspace_fs import checked_parts
 
 API_KEY_VARIABLE = "E2B_API_KEY"
@@ -189,49 +189,28 @@ class E2BSandbox(Sandbox):
         self.lifetime_s = lifetime_s
         self.reuse_sandbox = reuse_sandbox
         self.extra_env = dict(env or {})
-        self._lock = threading.Lock()
-        self._idle: list[_VM] = []
-        self._live: dict[str, _VM] = {}
-        self._closed = False
-        self._finalizer = weakref.finalize(self, _kill_vms, self._live)
+        self._vms: LeasePool[_VM] = LeasePool("E2BSandbox", _kill_vm, reuse=reuse_sandbox)
 
     @property
     def sandbox_ids(self) -> list[str]:
         """Ids of the E2B sandboxes (VMs) this backend holds now."""
-        with self._lock:
-            return list(self._live)
+        return self._vms.ids
 
     def _new_workspace(self) -> E2BWorkspace:
         return E2BWorkspace(self)
 
     def close(self) -> None:
         """Kill every VM (also those of workspaces still open). Idempotent."""
-        with self._lock:
-            self._closed = True
-            self._idle.clear()
-        self._finalizer()
+        self._vms.close()
 
     def _lease(self) -> _VM:
-        with self._lock:
-            if self._closed:
-                raise SandboxError("this E2BSandbox is closed")
-            if self._idle:
-                return self._idle.pop()
-        return self._start_vm()
+        return self._vms.lease(self._start_vm)
 
     def _give_back(self, vm: _VM) -> None:
-        with self._lock:
-            keep = self.reuse_sandbox and not self._closed and not vm.dead
-            if keep:
-                self._idle.append(vm)
-        if not keep:
-            self._discard(vm)
+        self._vms.give_back(vm)
 
     def _discard(self, vm: _VM) -> None:
-        vm.dead = True
-        with self._lock:
-            self._live.pop(vm.id, None)
-        _kill_vm(vm)
+        self._vms.discard(vm)
 
     def _start_vm(self) -> _VM:
         sdk_sandbox = self._sdk.Sandbox
@@ -264,13 +243,7 @@ class E2BSandbox(Sandbox):
             raise SandboxUnavailable(
                 f"the E2B template cannot run the sandbox wrapper ({failure}); use a Debian-based template"
             ) from None
-        with self._lock:
-            self._live[vm.id] = vm
-            closed = self._closed
-        if closed:
-            self._discard(vm)
-            raise SandboxError("this E2BSandbox is closed")
-        return vm
+        return self._vms.adopt(vm)
 
     def _sdk_exception(self, name: str) -> type[BaseException]:
         """An exception class of the SDK, or one that never matches where this version lacks it."""
@@ -572,10 +545,3 @@ def _kill_vm(vm: _VM) -> None:
     vm.dead = True
     with contextlib.suppress(Exception):
         vm.handle.kill()
-
-
-def _kill_vms(live: dict[str, _VM]) -> None:
-    for vm_id in list(live):
-        vm = live.pop(vm_id, None)
-        if vm is not None:
-            _kill_vm(vm)
