@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import shutil
 import tempfile
@@ -71,7 +72,7 @@ def test_a_machine_that_finishes_starting_after_close_is_destroyed() -> None:
 
 def test_collecting_the_pool_destroys_its_machines() -> None:
     pool: LeasePool[DirMachine] = LeasePool("TestSandbox", _destroy)
-    machine = pool.lease(lambda: _start(pool))
+    machine = pool.lease(functools.partial(_start, pool))
     del pool
     gc.collect()
     assert not Path(machine.id).exists()

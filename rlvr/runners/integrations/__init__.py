@@ -1,9 +1,12 @@
 """Bridges to external trainers: exported samples (``export``), TRL reward functions (``trl``) and
-SkyRL-gym text envs (``skyrl``).
+multi-turn rollouts (``trl_rollouts``), a verl agent loop (``verl``), an OpenRLHF agent
+(``openrlhf``) and SkyRL-gym text envs (``skyrl``).
 
 Nothing here is imported by the rest of the library, and only ``export`` (no optional imports at load)
-is re-exported here, so the optional packages (``pyarrow``, ``datasets``, ``trl``, ``skyrl-gym``) are
-needed only by whoever imports ``trl`` or ``skyrl`` or asks for Parquet / a ``datasets.Dataset``.
+is re-exported here, so the optional packages (``pyarrow``, ``datasets``, ``trl``, ``verl``,
+``openrlhf``, ``skyrl-gym``) are needed only by whoever imports their adapter or asks for Parquet / a
+``datasets.Dataset``. The verl and OpenRLHF adapters import their trainer only when its classes are
+built, so their episode logic runs (and is tested) without it.
 """
 
 from rlvr.runners.integrations.export import (

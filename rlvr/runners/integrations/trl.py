@@ -16,8 +16,8 @@ the completion); ``finish="first_step"`` stops after the first step and returns 
 way only the first move is trained; for true multi-turn training use ``rlvr train``, or export its
 trajectories (``rlvr.runners.integrations.export``).
 
-Not built here: TRL 1.16's multi-turn hooks (``rollout_func``, and ``environment_factory``, whose envs
-are driven by *tool calls*, which needs a tool-calling chat template the embedded SmolLM2 lacks).
+Multi-turn GRPO inside TRL, the trained model playing every move, is in
+``rlvr.runners.integrations.trl_rollouts`` (TRL's ``rollout_func`` hook, which also runs without vLLM).
 """
 
 from __future__ import annotations
