@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-import gymnasium
-
-from rlvr.core.game import GameOverError
-from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
 from rlvr.envs.search.answers import (
     SCORES,
     contains_match,
@@ -22,10 +18,10 @@ from rlvr.envs.search.answers import (
 from rlvr.envs.search.backends import Document, SearchBackend, SearchError, make_backend
 from rlvr.envs.search.datasets import load_questions
 from rlvr.envs.search.pages import chunk_text
-from rlvr.envs.search.protocol import ToolCall, describe_protocol, parse_call
+from rlvr.envs.search.protocol import describe_protocol, parse_call
 from rlvr.envs.search.world import Question
+from rlvr.envs.tool_use import StepResult, ToolCall, ToolUseEnv, pick_question
 
-ROLE = "agent"
 REWARDS = (*SCORES, "format")
 _MAX_QUERY_CHARS = 512
 
@@ -44,7 +40,7 @@ def render_results(documents: Sequence[Document], *, max_chars: int, show_urls: 
     return "\n".join(lines)
 
 
-class WebSearchEnv(gymnasium.Env[str, str]):
+class WebSearchEnv(ToolUseEnv):
     """``rlvr/WebSearch-v0``: answer a question by searching a corpus or the web (Search-R1, ASearcher).
 
     Task
@@ -113,8 +109,6 @@ class WebSearchEnv(gymnasium.Env[str, str]):
         v0: first version.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
-
     def __init__(
         self,
         questions: str | os.PathLike[str] | Sequence[Question | Mapping[str, Any]] = "world",
@@ -135,8 +129,6 @@ class WebSearchEnv(gymnasium.Env[str, str]):
         render_mode: str | None = None,
         max_action_length: int = 16_384,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {', '.join(REWARDS)}")
         if top_k < 1 or max_turns < 1 or page_chars < 100 or result_chars < 50:
@@ -153,17 +145,12 @@ class WebSearchEnv(gymnasium.Env[str, str]):
         self._owns_backend = not isinstance(backend, SearchBackend)
         self._backend: SearchBackend | None = backend if isinstance(backend, SearchBackend) else None
         self.world_seed, self.world_size = world_seed, world_size
-        self.top_k, self.max_turns, self.reward_name = top_k, max_turns, reward
+        self.top_k, self.reward_name = top_k, reward
         self.retrieval_bonus = retrieval_bonus
         self.allow_open, self.page_chars, self.result_chars = allow_open, page_chars, result_chars
         self.show_urls = show_urls
-        self.render_mode = render_mode
-        self.max_action_length = max_action_length
-        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
-        self.action_space = UnicodeText(max_length=max_action_length)
         self.question: Question | None = None
-        self._transcript: list[str] = []
-        self._reset_episode()
+        super().__init__(max_turns=max_turns, render_mode=render_mode, max_action_length=max_action_length)
 
     # -- the engine ---------------------------------------------------------------------------------
 
@@ -187,98 +174,48 @@ class WebSearchEnv(gymnasium.Env[str, str]):
 
     # -- episode state ------------------------------------------------------------------------------
 
-    def _reset_episode(self) -> None:
-        self._turn = 0
-        self._over = False
-        self._answer: str | None = None
-        self._all_well_formed = True
-        self._searches = self._opens = self._invalid = self._search_errors = 0
+    def _clear(self) -> None:
+        super()._clear()
+        self._searches = self._opens = self._search_errors = 0
         self._retrieved_ids: list[str] = []
         self._retrieved_texts: list[str] = []
         self._last_results: list[Document] = []
         self._pages: dict[str, tuple[Document, list[str], int]] = {}
-        self._return = 0.0
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
-        options = options or {}
         drawn = self.questions[int(self.np_random.integers(len(self.questions)))]
-        if "question" in options:
-            given = options["question"]
-            self.question = given if isinstance(given, Question) else load_questions([given])[0]
-        elif "question_id" in options:
-            try:
-                self.question = self._by_id[str(options["question_id"])]
-            except KeyError:
-                raise ValueError(f"unknown question_id {options['question_id']!r}") from None
-        else:
-            self.question = drawn
-        self._reset_episode()
-        observation = f"Question: {self.question.question}"
-        self._transcript = [observation]
-        info = self._info(None, tool=None)
-        info["instructions"] = self._instructions()
-        return observation, info
+        self.question = pick_question(options or {}, drawn, self._by_id, _as_question)
+        return self._begin(f"Question: {self.question.question}")
 
-    def _instructions(self) -> str:
+    # -- protocol -----------------------------------------------------------------------------------
+
+    def _parse(self, reply: str) -> ToolCall | None:
+        return parse_call(reply)
+
+    def instructions(self) -> str:
         return (
             f"{describe_protocol(can_open=self.allow_open, top_k=self.top_k)}\n"
             f"You have {self.max_turns} calls before you must answer."
         )
 
-    # -- stepping -----------------------------------------------------------------------------------
+    def _reminder(self) -> str:
+        return f"{describe_protocol(can_open=self.allow_open, top_k=self.top_k)}\n{self._turns_left()}"
 
-    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if self.question is None:
-            raise GameOverError("call reset() before step()")
-        if self._over:
-            raise GameOverError("The episode has ended; call reset() before step().")
-        self._turn += 1
-        last_turn = self._turn > self.max_turns
-        text = action if isinstance(action, str) else ""
-        call = parse_call(text[: self.max_action_length]) if text else None
-        reason = self._invalid_reason(action, call, last_turn)
-        if reason is not None:
-            self._invalid += 1
-            self._all_well_formed = False
-            if last_turn:
-                return self._finish(None, truncated=True, reason=reason)
-            observation = f"{reason}\n{self._protocol_reminder()}"
-            return self._reply(observation, (), tool=None, reason=reason)
-        assert call is not None
-        self._all_well_formed &= call.well_formed
-        if call.tool == "answer":
-            return self._finish(call.argument, truncated=False, reason=None)
-        if call.tool == "search":
-            return self._search(call)
-        return self._open(call)
+    def _no_call_reason(self) -> str:
+        return "Your reply makes no call: it has no complete <search>, <open> or <answer> tag."
 
-    def _invalid_reason(self, action: object, call: ToolCall | None, last_turn: bool) -> str | None:
-        if not isinstance(action, str):
-            return f"The action must be text, got {type(action).__name__}."
-        if len(action) > self.max_action_length:
-            return f"The reply is longer than {self.max_action_length} characters."
-        if call is None:
-            return "Your reply makes no call: it has no complete <search>, <open> or <answer> tag."
-        if last_turn and call.tool != "answer":
-            return "You had no calls left, so only an <answer> could count."
+    def _refusal(self, call: ToolCall) -> str | None:
         if call.tool == "open" and not self.allow_open:
             return "Opening pages is switched off in this task; use <search> or <answer>."
-        if call.tool != "answer" and not call.argument:
-            return f"The <{call.tool}> tag is empty."
         return None
 
-    def _protocol_reminder(self) -> str:
-        reminder = describe_protocol(can_open=self.allow_open, top_k=self.top_k)
-        return f"{reminder}\n{self._turns_left_text()}"
+    def _use_tool(self, call: ToolCall) -> StepResult:
+        return self._search(call) if call.tool == "search" else self._open(call)
 
-    def _turns_left_text(self) -> str:
-        left = self.max_turns - self._turn
-        if left <= 0:
-            return "You have no calls left: reply with <answer>...</answer> now."
-        return f"You have {left} call{'s' if left != 1 else ''} left."
+    # -- tools --------------------------------------------------------------------------------------
 
     def _search(self, call: ToolCall) -> tuple[str, float, bool, bool, dict[str, Any]]:
         self._searches += 1
@@ -288,11 +225,11 @@ class WebSearchEnv(gymnasium.Env[str, str]):
         except SearchError as error:
             self._search_errors += 1
             body = f"The search failed: {error}"
-            return self._reply(self._information(body), (), tool="search", error=str(error))
+            return self._tool_reply(self._information(body), (), tool="search", error=str(error))
         self._last_results = list(results)
         self._remember(results)
         body = render_results(results, max_chars=self.result_chars, show_urls=self.show_urls)
-        return self._reply(self._information(body), [d.id for d in results], tool="search")
+        return self._tool_reply(self._information(body), [d.id for d in results], tool="search")
 
     def _resolve(self, ref: str) -> str:
         number = ref.removeprefix("Doc").strip().rstrip(".)")
@@ -310,21 +247,21 @@ class WebSearchEnv(gymnasium.Env[str, str]):
             except SearchError as error:
                 self._search_errors += 1
                 body = f"Opening {ref} failed: {error}"
-                return self._reply(self._information(body), (), tool="open", error=str(error))
+                return self._tool_reply(self._information(body), (), tool="open", error=str(error))
             if page is None:
                 body = f"No page found for {ref!r}. Open a result number of your last search, an id or a URL."
-                return self._reply(self._information(body), (), tool="open")
+                return self._tool_reply(self._information(body), (), tool="open")
             self._pages[ref] = (page, chunk_text(page.contents, self.page_chars), 0)
         page, parts, shown = self._pages[ref]
         if shown >= len(parts):
             body = f"You have read all {len(parts)} part(s) of {page.title!r}."
-            return self._reply(self._information(body), (), tool="open")
+            return self._tool_reply(self._information(body), (), tool="open")
         self._pages[ref] = (page, parts, shown + 1)
         self._remember([Document(id=page.id, title=page.title, contents=parts[shown], url=page.url)])
         more = " Open it again for the next part." if shown + 1 < len(parts) else ""
         header = f"Page (Title: {page.title}){f' <{page.url}>' if page.url else ''}"
         body = f"{header}, part {shown + 1} of {len(parts)}:{more}\n{parts[shown]}"
-        return self._reply(self._information(body), [page.id], tool="open")
+        return self._tool_reply(self._information(body), [page.id], tool="open")
 
     def _remember(self, documents: Sequence[Document]) -> None:
         for document in documents:
@@ -335,96 +272,73 @@ class WebSearchEnv(gymnasium.Env[str, str]):
     def _information(body: str) -> str:
         return f"<information>{body}</information>"
 
-    def _reply(
-        self,
-        observation: str,
-        retrieved: Sequence[str],
-        *,
-        tool: str | None,
-        reason: str | None = None,
-        error: str | None = None,
-    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        spans: list[tuple[int, int]] = []
-        if observation.startswith("<information>"):
-            spans.append((len("<information>"), len(observation) - len("</information>")))
-        if tool is not None:
-            observation = f"{observation}\n{self._turns_left_text()}"
-        self._transcript.append(observation)
-        info = self._info(reason, tool=tool)
-        info["retrieved_ids"] = list(retrieved)
-        info["search_error"] = error
-        info["tool_output_spans"] = spans
-        return observation, 0.0, False, False, info
+    def _tool_reply(
+        self, observation: str, retrieved: Sequence[str], *, tool: str, error: str | None = None
+    ) -> StepResult:
+        """A tool's output: engine text between ``<information>`` tags, whose span goes in info."""
+        spans = [(len("<information>"), len(observation) - len("</information>"))]
+        return self._reply(
+            observation,
+            tool=tool,
+            reason=None,
+            retrieved_ids=list(retrieved),
+            search_error=error,
+            tool_output_spans=spans,
+        )
 
-    def _finish(
-        self, answer: str | None, *, truncated: bool, reason: str | None
-    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
+    def _step_defaults(self) -> dict[str, Any]:
+        return {"retrieved_ids": [], "search_error": None, "tool_output_spans": []}
+
+    def _score(self, answer: str) -> tuple[float, dict[str, float]]:
         assert self.question is not None
         golds = self.question.golden_answers
-        self._answer = answer
-        self._over = True
-        if answer is None:
-            self._return = 0.0
-            observation = f"{reason} The episode is over without an answer."
+        if self.reward_name == "format":
+            reward = format_aware_reward(
+                exact_match(answer, golds) == 1.0,
+                self._all_well_formed,
+                retrieved_gold=gold_in_text(golds, self._retrieved_texts),
+                retrieval_bonus=self.retrieval_bonus,
+            )
         else:
-            if self.reward_name == "format":
-                self._return = format_aware_reward(
-                    exact_match(answer, golds) == 1.0,
-                    self._all_well_formed,
-                    retrieved_gold=gold_in_text(golds, self._retrieved_texts),
-                    retrieval_bonus=self.retrieval_bonus,
-                )
-            else:
-                self._return = score_answer(answer, golds, self.reward_name)
-            observation = f"Your answer: {answer}. The episode is over."
-        self._transcript.append(observation)
-        info = self._info(reason, tool=None if answer is None else "answer")
-        info.update(retrieved_ids=[], search_error=None, tool_output_spans=[])
-        return observation, self._return, answer is not None, truncated, info
-
-    # -- info ---------------------------------------------------------------------------------------
-
-    def _info(self, reason: str | None, *, tool: str | None) -> dict[str, Any]:
-        assert self.question is not None
-        info: dict[str, Any] = {
-            "turn": self._turn,
-            "player": None if self._over else ROLE,
-            "role": ROLE,
-            "invalid_action": reason is not None,
-            "invalid_reason": reason,
-            "question_id": self.question.id,
-            "tool": tool,
-            "metrics": self._metrics() if self._over else {},
+            reward = score_answer(answer, golds, self.reward_name)
+        scores = {
+            "em": exact_match(answer, golds),
+            "f1": token_f1(answer, golds),
+            "contains": contains_match(answer, golds),
         }
-        if self._over:
-            info["answer"] = self._answer
-            info["golden_answers"] = list(self.question.golden_answers)
-            info["all_retrieved_ids"] = list(self._retrieved_ids)
-        return info
+        return reward, {**scores, **self._retrieval_metrics()}
 
-    def _metrics(self) -> dict[str, float]:
+    def _unanswered_metrics(self) -> dict[str, float]:
+        return {"em": 0.0, "f1": 0.0, "contains": 0.0, **self._retrieval_metrics()}
+
+    def _retrieval_metrics(self) -> dict[str, float]:
         assert self.question is not None
-        golds, answer = self.question.golden_answers, self._answer
-        answered = answer is not None
+        golds = self.question.golden_answers
         return {
-            "return": self._return,
-            "em": exact_match(answer, golds) if answered else 0.0,
-            "f1": token_f1(answer, golds) if answered else 0.0,
-            "contains": contains_match(answer, golds) if answered else 0.0,
-            "answered": float(answered),
-            "well_formed": float(answered and self._all_well_formed),
             "gold_retrieved": float(gold_in_text(golds, self._retrieved_texts)),
-            "searches": float(self._searches),
-            "opens": float(self._opens),
-            "invalid_actions": float(self._invalid),
-            "search_errors": float(self._search_errors),
-            "turns": float(self._turn),
             "hops": float(self.question.hops),
         }
 
-    def render(self) -> str | None:
-        text = "\n\n".join(self._transcript)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+    # -- info ---------------------------------------------------------------------------------------
+
+    def _task_info(self) -> dict[str, Any]:
+        assert self.question is not None
+        return {"question_id": self.question.id}
+
+    def _final_info(self) -> dict[str, Any]:
+        assert self.question is not None
+        return {
+            "golden_answers": list(self.question.golden_answers),
+            "all_retrieved_ids": list(self._retrieved_ids),
+        }
+
+    def _usage_metrics(self) -> dict[str, float]:
+        return {
+            "searches": float(self._searches),
+            "opens": float(self._opens),
+            "search_errors": float(self._search_errors),
+        }
+
+
+def _as_question(given: Question | Mapping[str, Any]) -> Question:
+    return given if isinstance(given, Question) else load_questions([given])[0]

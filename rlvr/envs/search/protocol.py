@@ -8,26 +8,13 @@ reasoning is not a call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rlvr.core.parsing import first_tagged_call
+from rlvr.envs.tool_use import ToolCall
 
 TOOLS = ("search", "open", "answer")
 _ALIASES = {"access": "open"}
 _CALLS = ("search", "open", "access", "answer")
 _PROTOCOL_TAGS = (*_CALLS, "think", "information")
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """One call parsed from a reply."""
-
-    tool: str
-    """One of ``TOOLS`` (``access`` is reported as ``open``)."""
-    argument: str
-    """The tag's content, stripped."""
-    well_formed: bool
-    """The reply was nothing but this one tag (after removing ``<think>`` blocks and whitespace)."""
 
 
 def parse_call(reply: str) -> ToolCall | None:

@@ -1,9 +1,10 @@
 """``rlvr/TemporalKGQA-v0``, multi-turn temporal KG question answering; its manual is ``TemporalKGQAEnv``'s
 docstring.
 
-The turn loop (tools, answer, invalid replies, the answer-only last turn) is shared with
-``rlvr/TKGForecast-v0`` through ``ToolUseEnv``, so the two envs cannot drift apart in protocol; each
-env only says what it asks and how it scores.
+The turn loop (tools, answer, invalid replies, the answer-only last turn) is ``rlvr.envs.tool_use``'s,
+shared with ``rlvr/WebSearch-v0``; ``KGToolEnv`` adds the KG tool box, shared with
+``rlvr/TKGForecast-v0``, so the envs cannot drift apart in protocol; each env only says what it asks
+and how it scores.
 """
 
 from __future__ import annotations
@@ -15,21 +16,17 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-import gymnasium
-
-from rlvr.core.game import GameOverError
 from rlvr.core.parsing import first_tagged_call
-from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
 from rlvr.envs.search.answers import normalize_answer
 from rlvr.envs.temporal_kg.questions import OPERATORS, generate_questions
 from rlvr.envs.temporal_kg.questions_io import KGQuestion
 from rlvr.envs.temporal_kg.store import TKGStore
 from rlvr.envs.temporal_kg.timeutil import same_time
 from rlvr.envs.temporal_kg.tools import ToolBox
+from rlvr.envs.tool_use import StepResult, ToolCall, ToolUseEnv, pick_question
 
-ROLE = "agent"
 MAX_LISTED = 100
 """Answers past this many in a ranked list are ignored (no metric looks that far)."""
 
@@ -104,14 +101,13 @@ def _matches(item: str, golds: Sequence[str], answer_type: str) -> bool:
     return bool(predicted) and any(predicted == normalize_answer(gold) for gold in golds)
 
 
-class ToolUseEnv(gymnasium.Env[str, str], abc.ABC):
-    """The shared loop: ``<tool>{json}</tool>`` calls against a ``ToolBox``, then one ``<answer>``.
+class KGToolEnv(ToolUseEnv):
+    """The shared loop (``rlvr.envs.tool_use``) with ``<tool>{json}</tool>`` calls against a ``ToolBox``.
 
-    Subclasses set ``self._toolbox`` in ``reset`` and implement ``_score``, ``_unanswered_metrics``
-    and the info hooks.
+    Subclasses set ``self._toolbox`` in ``reset`` and implement ``_score``, ``_unanswered_metrics``,
+    ``_intro`` and the info hooks.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
     _ANSWER_RULES = "<answer>...</answer>"
     tools_enabled = True
     """False for answer-only tasks (everything the agent may use is in the observation)."""
@@ -119,52 +115,25 @@ class ToolUseEnv(gymnasium.Env[str, str], abc.ABC):
     def __init__(
         self, *, max_turns: int, max_results: int, render_mode: str | None, max_action_length: int
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
-        if max_turns < 1 or max_results < 1 or max_action_length < 1:
+        if max_results < 1:
             raise ValueError("max_turns, max_results and max_action_length must be >= 1")
-        self.max_turns, self.max_results = max_turns, max_results
-        self.render_mode = render_mode
-        self.max_action_length = max_action_length
-        self.observation_space = UnicodeText(max_length=DEFAULT_MAX_LENGTH)
-        self.action_space = UnicodeText(max_length=max_action_length)
+        self.max_results = max_results
         self._toolbox: ToolBox | None = None
-        self._transcript: list[str] = []
-        self._started = False
-        self._clear()
+        super().__init__(max_turns=max_turns, render_mode=render_mode, max_action_length=max_action_length)
 
     def _clear(self) -> None:
-        self._turn = 0
-        self._over = False
-        self._answer: str | None = None
-        self._tool_calls = self._tool_errors = self._invalid = 0
-        self._all_well_formed = True
-        self._return = 0.0
-        self._metrics_cache: dict[str, float] = {}
-
-    # -- hooks -------------------------------------------------------------------------------------
-
-    @abc.abstractmethod
-    def _score(self, answer: str) -> tuple[float, dict[str, float]]:
-        """The reward and the task metrics for an answer."""
-
-    @abc.abstractmethod
-    def _unanswered_metrics(self) -> dict[str, float]:
-        """The task metrics when the episode ends without an answer (every score 0)."""
-
-    @abc.abstractmethod
-    def _task_info(self) -> dict[str, Any]:
-        """Info keys about the episode's task, on every step."""
-
-    @abc.abstractmethod
-    def _final_info(self) -> dict[str, Any]:
-        """Info keys added once the episode is over (the gold answers)."""
+        super()._clear()
+        self._tool_calls = self._tool_errors = 0
 
     @abc.abstractmethod
     def _intro(self) -> str:
         """What the env is about, the first paragraph of the instructions."""
 
-    # -- protocol text ----------------------------------------------------------------------------
+    # -- protocol ----------------------------------------------------------------------------------
+
+    def _parse(self, reply: str) -> ToolCall | None:
+        found = parse_action(reply)
+        return None if found is None else ToolCall(found.kind, found.content, found.well_formed)
 
     def instructions(self) -> str:
         """The rules as a system prompt: the task, the tools, the answer format, the call budget."""
@@ -189,142 +158,34 @@ class ToolUseEnv(gymnasium.Env[str, str], abc.ABC):
             f"{self._turns_left()}"
         )
 
-    def _turns_left(self) -> str:
-        left = self.max_turns - self._turn
-        if left <= 0:
-            return "You have no calls left: reply with <answer>...</answer> now."
-        return f"You have {left} call{'s' if left != 1 else ''} left."
+    def _no_call_reason(self) -> str:
+        return "Your reply makes no call: it has no complete <tool>...</tool> or <answer>...</answer> tag."
 
-    # -- stepping ----------------------------------------------------------------------------------
-
-    def _begin(self, observation: str) -> tuple[str, dict[str, Any]]:
-        self._clear()
-        self._started = True
-        self._transcript = [observation]
-        info = self._info(None, tool=None)
-        info["instructions"] = self.instructions()
-        return observation, info
-
-    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if not self._started:
-            raise GameOverError("call reset() before step()")
-        if self._over:
-            raise GameOverError("The episode has ended; call reset() before step().")
-        self._turn += 1
-        last_turn = self._turn > self.max_turns
-        parsed = parse_action(action[: self.max_action_length]) if isinstance(action, str) else None
-        reason = self._invalid_reason(action, parsed, last_turn)
-        if reason is not None:
-            self._invalid += 1
-            self._all_well_formed = False
-            if last_turn:
-                return self._finish(None, truncated=True, reason=reason)
-            observation = f"{reason}\n{self._reminder()}"
-            return self._reply(observation, tool=None, reason=reason)
-        assert parsed is not None
-        self._all_well_formed &= parsed.well_formed
-        if parsed.kind == "answer":
-            return self._finish(parsed.content, truncated=False, reason=None)
-        return self._call_tool(parsed.content)
-
-    def _invalid_reason(self, action: object, parsed: Action | None, last_turn: bool) -> str | None:
-        if not isinstance(action, str):
-            return f"The action must be text, got {type(action).__name__}."
-        if len(action) > self.max_action_length:
-            return f"The reply is longer than {self.max_action_length} characters."
-        if parsed is None:
-            return (
-                "Your reply makes no call: it has no complete <tool>...</tool> or <answer>...</answer> tag."
-            )
-        if last_turn and parsed.kind != "answer":
-            return "You had no calls left, so only an <answer> could count."
-        if parsed.kind == "tool" and not self.tools_enabled:
+    def _refusal(self, call: ToolCall) -> str | None:
+        if call.tool == "tool" and not self.tools_enabled:
             return "Tools are switched off in this task: answer from the facts shown."
-        if not parsed.content:
-            return f"The <{parsed.kind}> tag is empty."
+        if call.tool == "answer" and not call.argument:
+            return "The <answer> tag is empty."
         return None
 
-    def _call_tool(self, content: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+    def _use_tool(self, call: ToolCall) -> StepResult:
         assert self._toolbox is not None
         self._tool_calls += 1
-        name, body = self._toolbox.call_json(content)
+        name, body = self._toolbox.call_json(call.argument)
         error = body.startswith("Error: ")
         self._tool_errors += error
         observation = f"<result>{body}</result>"
         span = (len("<result>"), len("<result>") + len(body))
         info_tool = name if name is not None else "tool"
-        return self._reply(observation, tool=info_tool, reason=None, spans=[span], tool_error=error)
+        return self._reply(
+            observation, tool=info_tool, reason=None, tool_output_spans=[span], tool_error=error
+        )
 
-    def _reply(
-        self,
-        observation: str,
-        *,
-        tool: str | None,
-        reason: str | None,
-        spans: Sequence[tuple[int, int]] = (),
-        tool_error: bool = False,
-    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if tool is not None:
-            observation = f"{observation}\n{self._turns_left()}"
-        self._transcript.append(observation)
-        info = self._info(reason, tool=tool)
-        info["tool_output_spans"] = list(spans)
-        info["tool_error"] = tool_error
-        return observation, 0.0, False, False, info
+    def _step_defaults(self) -> dict[str, Any]:
+        return {"tool_output_spans": [], "tool_error": False}
 
-    def _finish(
-        self, answer: str | None, *, truncated: bool, reason: str | None
-    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        self._answer = answer
-        self._over = True
-        if answer is None:
-            self._return = 0.0
-            self._metrics_cache = self._unanswered_metrics()
-            observation = f"{reason} The episode is over without an answer."
-        else:
-            self._return, self._metrics_cache = self._score(answer)
-            observation = f"Your answer: {answer}. The episode is over."
-        self._transcript.append(observation)
-        info = self._info(reason, tool=None if answer is None else "answer")
-        info.update(tool_output_spans=[], tool_error=False)
-        return observation, self._return, answer is not None, truncated, info
-
-    # -- info --------------------------------------------------------------------------------------
-
-    def _info(self, reason: str | None, *, tool: str | None) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "turn": self._turn,
-            "player": None if self._over else ROLE,
-            "role": ROLE,
-            "invalid_action": reason is not None,
-            "invalid_reason": reason,
-            "tool": tool,
-            **self._task_info(),
-            "metrics": self._metrics() if self._over else {},
-        }
-        if self._over:
-            info["answer"] = self._answer
-            info.update(self._final_info())
-        return info
-
-    def _metrics(self) -> dict[str, float]:
-        return {
-            "return": self._return,
-            **self._metrics_cache,
-            "answered": float(self._answer is not None),
-            "well_formed": float(self._answer is not None and self._all_well_formed),
-            "tool_calls": float(self._tool_calls),
-            "tool_errors": float(self._tool_errors),
-            "invalid_actions": float(self._invalid),
-            "turns": float(self._turn),
-        }
-
-    def render(self) -> str | None:
-        text = "\n\n".join(self._transcript)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+    def _usage_metrics(self) -> dict[str, float]:
+        return {"tool_calls": float(self._tool_calls), "tool_errors": float(self._tool_errors)}
 
 
 @functools.lru_cache(maxsize=2)
@@ -344,7 +205,7 @@ def resolve_store(store: TKGStore | str | os.PathLike[str] | None, *, seed: int 
     return TKGStore.load(store)
 
 
-class TemporalKGQAEnv(ToolUseEnv):
+class TemporalKGQAEnv(KGToolEnv):
     """``rlvr/TemporalKGQA-v0``: answer a temporal question by querying a temporal knowledge graph.
 
     Task
@@ -486,15 +347,7 @@ class TemporalKGQAEnv(ToolUseEnv):
         options = options or {}
         pool = self.questions
         drawn = pool[int(self.np_random.integers(len(pool)))]
-        if "question" in options:
-            self.question = _as_question(options["question"])
-        elif "question_id" in options:
-            try:
-                self.question = self._by_id[str(options["question_id"])]
-            except KeyError:
-                raise ValueError(f"unknown question_id {options['question_id']!r}") from None
-        else:
-            self.question = drawn
+        self.question = pick_question(options, drawn, self._by_id, _as_question)
         self._toolbox = ToolBox(self.store, max_results=self.max_results)
         return self._begin(f"Question: {self.question.question}")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlvr.envs.search.answers import normalize_answer
-from rlvr.envs.temporal_kg.env import ToolUseEnv, parse_answer_list, resolve_store
+from rlvr.envs.temporal_kg.env import KGToolEnv, parse_answer_list, resolve_store
 from rlvr.envs.temporal_kg.store import TKGStore
 from rlvr.envs.temporal_kg.timeutil import Period, day_of, format_day
 from rlvr.envs.temporal_kg.tools import ToolBox
@@ -131,7 +131,7 @@ def _harmonic(n: int) -> float:
     return sum(1 / i for i in range(1, n + 1))
 
 
-class TKGForecastEnv(ToolUseEnv):
+class TKGForecastEnv(KGToolEnv):
     """``rlvr/TKGForecast-v0``: forecast the objects of a future event from a temporal KG's history.
 
     Task
