@@ -20,6 +20,7 @@ from rlvr.envs.games.kuhn_poker import KuhnPokerAECEnv
 from rlvr.runners.distributed import RayOptions, RolloutWorker, WorkerConfig
 from rlvr.runners.evaluate import EvalOptions, EvalRequest, evaluate
 from rlvr.runners.results_db import ResultsDB
+from tests.runners.tiny_models import smollm2_tokenizer, tiny_llama
 
 pytestmark = pytest.mark.xdist_group("ray")
 
@@ -233,23 +234,9 @@ def test_an_env_the_workers_do_not_know_is_an_error_not_failed_episodes(ray_clus
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A 1-layer random Llama with SmolLM2's tokenizer, saved where every actor can load it (``hf:DIR``)."""
     pytest.importorskip("torch", reason="training needs torch (pip install 'rlvr-gym[torch]')")
-    from rlvr.agents.embedded import embedded_gguf, embedded_model_available
-
-    if not embedded_model_available():
-        pytest.skip("the embedded SmolLM2 (its tokenizer) is not installed")
-    import torch
-    import transformers
-
-    directory, gguf = embedded_gguf()
-    tokenizer = transformers.AutoTokenizer.from_pretrained(directory, gguf_file=gguf, local_files_only=True)
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-    )  # fmt: skip
+    tokenizer = smollm2_tokenizer()
     out = tmp_path_factory.mktemp("tiny-llama")
-    transformers.LlamaForCausalLM(config).save_pretrained(out)
+    tiny_llama(tokenizer).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return str(out)
 

@@ -42,6 +42,7 @@ from rlvr.runners.integrations.openrlhf import (
     write_openrlhf_jsonl,
 )
 from tests.runners import toy_envs
+from tests.runners.tiny_models import smollm2_tokenizer, tiny_llama
 
 pytest.importorskip(
     "transformers",
@@ -57,14 +58,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "openrlhf_agent.py"
 
 @pytest.fixture(scope="module")
 def tokenizer() -> Any:
-    from rlvr.agents.embedded import embedded_gguf, embedded_model_available
-
-    if not embedded_model_available():
-        pytest.skip("the embedded SmolLM2 (its tokenizer and chat template) is not installed")
-    from transformers import AutoTokenizer
-
-    directory, gguf = embedded_gguf()
-    return AutoTokenizer.from_pretrained(directory, gguf_file=gguf, local_files_only=True)
+    return smollm2_tokenizer()
 
 
 # --- OpenRLHF's side, restated ---------------------------------------------------------------------
@@ -229,24 +223,8 @@ class TinyLlamaEngine(VllmLikeEngine):
     """A tiny randomly initialised Llama decoding greedily until its stop token or ``max_tokens``."""
 
     def __init__(self, tokenizer: Any) -> None:
-        import torch
-        import transformers
-
         super().__init__(tokenizer)
-        torch.manual_seed(0)
-        config = transformers.LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            max_position_embeddings=4096,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.eos_token_id,
-        )
-        self.model = transformers.LlamaForCausalLM(config).eval()
+        self.model = tiny_llama(tokenizer, pad_token_id=tokenizer.eos_token_id).eval()
 
     def reply_tokens(self, prompt_token_ids: list[int], max_tokens: int) -> list[int]:
         import torch

@@ -17,6 +17,7 @@ import pytest
 
 from rlvr.agents.conversation import Conversation
 from rlvr.core.registry import make
+from tests.runners.tiny_models import smollm2_tokenizer, tiny_llama
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("trl") is None or importlib.util.find_spec("datasets") is None,
@@ -69,38 +70,15 @@ def test_reward_function_matches_direct_play(finish: str) -> None:
     assert set(reward(dataset["prompt"], ["blah"] * 6, seed=seeds)) == {-1.5}
 
 
-def _tiny_llama(tokenizer):
-    import torch
-    import transformers
-
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    return transformers.LlamaForCausalLM(config)
-
-
 @pytest.mark.xdist_group("smollm2")
 def test_example_trainer_runs_one_step(tmp_path) -> None:
-    from rlvr.agents.embedded import embedded_gguf, embedded_model_available
-
-    if not embedded_model_available():
-        pytest.skip("the embedded SmolLM2 (its tokenizer) is not installed")
-    from transformers import AutoTokenizer
-
+    tokenizer = smollm2_tokenizer(left_padded=True)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
     try:
         import trl_grpo
     finally:
         sys.path.pop(0)
-    directory, gguf = embedded_gguf()
-    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=gguf, local_files_only=True)
-    tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
-    tokenizer.padding_side = "left"
-    model = _tiny_llama(tokenizer)
+    model = tiny_llama(tokenizer)
     trainer = trl_grpo.build_trainer(model, tokenizer, str(tmp_path), steps=1, seeds=range(4))
     trainer.train()
     logged = [entry for entry in trainer.state.log_history if "reward" in entry]

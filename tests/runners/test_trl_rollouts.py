@@ -32,6 +32,7 @@ from rlvr.runners.integrations.trl_rollouts import (
     split_prompt,
     task_prompt,
 )
+from tests.runners.tiny_models import smollm2_tokenizer, tiny_llama
 
 ENV_ID = "rlvr/KuhnPoker-v0"
 KWARGS = {"rounds": 2}
@@ -72,32 +73,7 @@ def test_rollout_output_is_per_sample_and_drops_partial_logprobs() -> None:
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    pytest.importorskip("transformers", reason="pip install 'rlvr-gym[transformers]'")
-    from rlvr.agents.embedded import embedded_gguf, embedded_model_available
-
-    if not embedded_model_available():
-        pytest.skip("the embedded SmolLM2 (its tokenizer) is not installed")
-    from transformers import AutoTokenizer
-
-    directory, gguf = embedded_gguf()
-    loaded = AutoTokenizer.from_pretrained(directory, gguf_file=gguf, local_files_only=True)
-    loaded.pad_token = loaded.pad_token or loaded.eos_token
-    loaded.padding_side = "left"
-    return loaded
-
-
-def _tiny_llama(tokenizer):
-    import torch
-    import transformers
-
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    return transformers.LlamaForCausalLM(config)
+    return smollm2_tokenizer(left_padded=True)
 
 
 def legal_moves_only(tokenizer):
@@ -141,7 +117,7 @@ def _direct_return(task: Task, actions: list[str]) -> tuple[float, bool]:
 
 
 def test_episodes_align_with_the_chat_template_and_replay_to_the_same_return(tokenizer) -> None:
-    model = _tiny_llama(tokenizer)
+    model = tiny_llama(tokenizer)
     generate = _legal_generate(model, tokenizer)
     prompts = [task_prompt(Task(ENV_ID, seed, dict(KWARGS))) for seed in range(4) for _ in range(2)]
     episodes = play_episodes(prompts, tokenizer, generate, max_completion_length=600, max_turn_tokens=8)
@@ -171,7 +147,7 @@ def test_episodes_align_with_the_chat_template_and_replay_to_the_same_return(tok
 
 
 def test_budget_ends_an_episode_unfinished_and_unparseable_replies_forfeit(tokenizer) -> None:
-    model = _tiny_llama(tokenizer)
+    model = tiny_llama(tokenizer)
     legal = _legal_generate(model, tokenizer)
     prompt = task_prompt(Task(ENV_ID, 0, dict(KWARGS)))
     (short,) = play_episodes([prompt], tokenizer, legal, max_completion_length=40, max_turn_tokens=8)
@@ -234,7 +210,7 @@ def test_grpo_trainer_takes_a_multiturn_step_on_cpu(tokenizer, tmp_path) -> None
         return outputs[-1]
 
     trainer = trl_grpo_multiturn.build_trainer(
-        _tiny_llama(tokenizer), tokenizer, str(tmp_path), steps=1, seeds=range(4), rollout_func=recorded,
+        tiny_llama(tokenizer), tokenizer, str(tmp_path), steps=1, seeds=range(4), rollout_func=recorded,
         env_kwargs=KWARGS, max_completion_length=400,
     )  # fmt: skip
     trainer.train()
@@ -286,7 +262,7 @@ def test_vllm_path_returns_logprobs_aligned_with_the_model_tokens(tokenizer) -> 
 
     from rlvr.runners.integrations.trl_rollouts import multiturn_rollout_func
 
-    model = _tiny_llama(tokenizer)
+    model = tiny_llama(tokenizer)
     trainer = types.SimpleNamespace(
         use_vllm=True, vllm_generation=_VLLMStandIn(model, tokenizer, max_tokens=300),
         processing_class=tokenizer, max_completion_length=300, eos_token_ids=[tokenizer.eos_token_id],

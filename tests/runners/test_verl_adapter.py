@@ -30,6 +30,7 @@ from rlvr.runners.integrations.verl import (
     run_episode,
     verl_rows,
 )
+from tests.runners.tiny_models import smollm2_tokenizer, tiny_llama
 
 ENV_ID = "rlvr/KuhnPoker-v0"
 KWARGS = {"rounds": 2}
@@ -38,29 +39,12 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 @pytest.fixture(scope="module")
 def tokenizer() -> Any:
-    from rlvr.agents.embedded import embedded_gguf, embedded_model_available
-
-    if not embedded_model_available():
-        pytest.skip("the embedded SmolLM2 (its tokenizer) is not installed")
-    from transformers import AutoTokenizer
-
-    directory, gguf = embedded_gguf()
-    return AutoTokenizer.from_pretrained(directory, gguf_file=gguf, local_files_only=True)
+    return smollm2_tokenizer()
 
 
 @pytest.fixture(scope="module")
 def model(tokenizer: Any) -> Any:
-    import torch
-    import transformers
-
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    return transformers.LlamaForCausalLM(config).eval()
+    return tiny_llama(tokenizer).eval()
 
 
 def first_legal(prompt_text: str) -> str:
