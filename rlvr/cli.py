@@ -255,6 +255,7 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         "tasks_per_iteration": args.tasks,
         "group_size": args.group_size,
         "learning_rate": args.lr,
+        "entropy_coef": args.entropy_coef,
         "max_tokens": args.max_tokens,
         "seed": args.seed,
         "eval_every": args.eval_every,
@@ -450,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--tasks", type=int, help="tasks (env, seed) per iteration")
     train.add_argument("--group-size", type=int, help="episodes per task")
     train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--entropy-coef", type=float, help="entropy bonus weight (default 0)")
     train.add_argument("--max-tokens", type=int)
     train.add_argument("--seed", type=int)
     train.add_argument(

@@ -149,3 +149,44 @@ def test_logprobs_of_selected_positions_equal_the_full_table_s():
     assert torch.allclose(fast, full * mask, atol=1e-5)
     assert torch.allclose(fast_entropy, full_entropy * mask, atol=1e-4)
     assert (fast[mask == 0] == 0).all()
+
+
+def _entropy(model: torch.nn.Module, batch: list[TrainingSample]) -> float:
+    tensors = pad_batch(batch)
+    with torch.no_grad():
+        _, entropy = sequence_logprobs(
+            model, tensors["input_ids"], tensors["attention_mask"], with_entropy=True
+        )
+    mask = tensors["loss_mask"].float()
+    return float((entropy * mask).sum() / mask.sum())
+
+
+def test_an_entropy_bonus_raises_entropy_and_nothing_else_moves_without_it():
+    """With zero advantages the policy-gradient term is zero: only the bonus can move the weights."""
+    model = tiny_model()
+    batch = [
+        sample(model, [1, 5, 9], [20, 21, 2], advantage=0.0),
+        sample(model, [1, 6], [30, 31], advantage=0.0),
+    ]
+    weights = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    stats = policy_gradient_step(model, optimizer, batch, PPOConfig(), minibatch_size=2)
+    assert stats["grad_norm"] == 0 and all(
+        torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True)
+    )
+    before = _entropy(model, batch)
+    for _ in range(3):
+        stats = policy_gradient_step(model, optimizer, batch, PPOConfig(entropy_coef=0.5), minibatch_size=2)
+        assert stats["grad_norm"] > 0
+    assert _entropy(model, batch) > before
+
+
+def test_entropy_carries_a_gradient_only_when_asked_on_both_logit_paths():
+    model = tiny_model()
+    tensors = pad_batch(crafted_batch(model))
+    ids, attention, mask = tensors["input_ids"], tensors["attention_mask"], tensors["loss_mask"]
+    for only in (None, mask):  # the full table, and the selected-positions path for plain LM heads
+        _, metric = sequence_logprobs(model, ids, attention, with_entropy=True, only=only)
+        _, bonus = sequence_logprobs(model, ids, attention, with_entropy=True, entropy_grad=True, only=only)
+        assert not metric.requires_grad and bonus.requires_grad
+        assert torch.allclose(metric * mask, bonus.detach() * mask, atol=1e-5)

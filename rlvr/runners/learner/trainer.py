@@ -69,6 +69,8 @@ class TrainConfig:
     dual_clip: float | None = 3.0
     kl_coef: float = 0.0
     """Weight of the k3 KL to the starting weights (a frozen copy is kept: twice the weight memory)."""
+    entropy_coef: float = 0.0
+    """Weight of an entropy bonus on the learner's tokens (see ``PPOConfig.entropy_coef``)."""
     precision: str = "auto"
     """``auto`` (bf16 autocast on CUDA, float32 on CPU), ``bf16`` or ``fp32``."""
     rae_alpha: float = 0.95
@@ -386,6 +388,7 @@ class Trainer:
             clip_high=config.clip_high,
             dual_clip=config.dual_clip,
             kl_coef=config.kl_coef,
+            entropy_coef=config.entropy_coef,
         )
         rng = np.random.default_rng([config.seed, self.iteration, 1])
         order = rng.permutation(len(samples))

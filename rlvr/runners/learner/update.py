@@ -95,7 +95,8 @@ def policy_gradient_step(
 ) -> dict[str, float]:
     """PPO-clip over ``samples`` (behaviour logprobs and advantages inside them). With ``reference``
     and ``config.kl_coef``, the k3 KL to that frozen model is added. Reports loss, clip fraction,
-    ratio, KL (when used), the policy's mean entropy on the generated tokens, grad norm."""
+    ratio, KL (when used), the policy's mean entropy on the generated tokens, grad norm. With
+    ``config.entropy_coef`` that entropy, with its gradient, is also subtracted from the loss."""
 
     config = config or PPOConfig()
 
@@ -105,6 +106,7 @@ def policy_gradient_step(
             tensors["input_ids"],
             tensors["attention_mask"],
             with_entropy=True,
+            entropy_grad=bool(config.entropy_coef),
             only=tensors["loss_mask"],
         )
         ref_logprobs = None
@@ -121,7 +123,10 @@ def policy_gradient_step(
             config,
             ref_logprobs,
         )
-        stats["entropy"] = token_mean(entropy, tensors["loss_mask"]).item()
+        mean_entropy = token_mean(entropy, tensors["loss_mask"])
+        if config.entropy_coef:
+            loss = loss - config.entropy_coef * mean_entropy
+        stats["entropy"] = mean_entropy.item()
         return loss, stats
 
     return accumulated_step(
