@@ -292,3 +292,23 @@ def test_train_on_ray_ships_every_update_to_the_actors(ray_cluster, tiny_model_d
         resumed.close()
     with pytest.raises(ValueError, match="learner_spec"):
         Trainer(config, policy, tmp_path, ray=RayOptions(num_workers=1))
+
+
+def test_the_train_command_runs_on_ray(ray_cluster, tiny_model_dir, tmp_path):
+    """``rlvr train --ray`` end to end through the CLI handler (the cluster is the module's)."""
+    import io
+
+    from rich.console import Console
+
+    from rlvr.cli import build_parser
+
+    out = tmp_path / "run"
+    args = build_parser().parse_args(
+        ["train", "--model", f"hf:{tiny_model_dir}", "--env", KUHN, "--opponent", "bot:random",
+         "--iterations", "1", "--tasks", "1", "--group-size", "2", "--max-tokens", "4",
+         "--device", "cpu", "--ray", "--ray-workers", "1", "--out", str(out)]
+    )  # fmt: skip
+    assert args.handler(args, Console(file=io.StringIO())) == 0
+    (record,) = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert record["iteration"] == 1 and record["episodes"] == 2 and record["failed"] == 0
+    assert (out / "checkpoint.pt").exists()
