@@ -59,6 +59,9 @@ class RayOptions:
         worker_setup: called once in each actor before anything else, e.g. to register envs of your
             own (``register_env``): the registry is per process, and a cluster's workers start empty.
             It must be importable or picklable by cloudpickle.
+        start_timeout_s: how long the actors may take to be scheduled and built (a model load
+            included). Ray waits forever for resources a cluster does not have (three 1-CPU actors
+            on two CPUs); past this deadline the pool raises, naming what it asked for.
     """
 
     address: str | None = None
@@ -67,6 +70,7 @@ class RayOptions:
     num_gpus_per_worker: float = 0.0
     num_cpus: int | None = None
     worker_setup: Callable[[], None] | None = None
+    start_timeout_s: float = 600.0
 
     def __post_init__(self) -> None:
         if self.num_workers < 1:
@@ -103,6 +107,18 @@ class RolloutWorker:
     """
 
     def __init__(self, config: WorkerConfig, setup: Callable[[], None] | None = None) -> None:
+        self.players: dict[str, Any] = {}
+        self.max_episodes = config.max_episodes
+        self.failure: Exception | None = None
+        """Why the players could not be built (a missing model): kept, not raised, because an actor
+        whose constructor raises dies with only the error's text; ``check`` re-raises the exception
+        itself, so the driver sees ``PolicyUnavailable`` as a local run would."""
+        try:
+            self._build(config, setup)
+        except Exception as error:
+            self.failure = error
+
+    def _build(self, config: WorkerConfig, setup: Callable[[], None] | None) -> None:
         if setup is not None:
             setup()
         from rlvr.runners.evaluate import EvalOptions, _build_players
@@ -120,7 +136,11 @@ class RolloutWorker:
             if not isinstance(player, Player):
                 raise ValueError(f"player_options name {name!r}, which is not a model or scripted policy")
             self.players[name] = dataclasses.replace(player, **fields)
-        self.max_episodes = config.max_episodes
+
+    def check(self) -> None:
+        """Raise what building the players raised, if anything (the pool calls it once per actor)."""
+        if self.failure is not None:
+            raise self.failure
 
     def load_weights(self, agent: str, weights: Any) -> int:
         """Load a learner's ``state_dict`` into the policy playing as ``agent`` (its ``load_weights``)."""
@@ -143,6 +163,7 @@ class RolloutWorker:
         """
         from rlvr.runners.rollout import Runner
 
+        self.check()
         players = dict(self.players)
         for name, params in (sampling or {}).items():
             player = players.get(name)
@@ -205,10 +226,11 @@ class RolloutPool:
         self.options = options
         self._session = contextlib.ExitStack()
         self.ray = self._session.enter_context(ray_session(options))
+        self.actors: list[Any] = []
         try:
             self._start()
         except BaseException:
-            self._session.close()
+            self.close()
             raise
 
     def _start(self) -> None:
@@ -222,6 +244,31 @@ class RolloutPool:
         self.actors: list[Any] = [self._new_actor() for _ in range(options.num_workers)]
         self._stale: set[int] = set()
         """Slots whose actor was lost or stopped mid-shard, replaced at the next ``stream``."""
+        self._await_ready(self.actors)
+
+    def _await_ready(self, actors: Sequence[Any]) -> None:
+        """Block until ``actors`` are built; raise (not hang) when the cluster cannot place them."""
+        waiting = [actor.check.remote() for actor in actors]
+        ready, pending = self.ray.wait(
+            waiting, num_returns=len(waiting), timeout=self.options.start_timeout_s
+        )
+        for ref in ready:
+            try:
+                self.ray.get(ref)
+            except self.ray.exceptions.RayTaskError as error:
+                cause = getattr(error, "cause", None)
+                raise (cause if isinstance(cause, Exception) else error) from None
+        if pending:
+            options = self.options
+            asked = f"{len(actors)} actor(s) of {options.cpus_per_worker} CPU"
+            if options.num_gpus_per_worker:
+                asked += f" and {options.num_gpus_per_worker} GPU"
+            raise RuntimeError(
+                f"{len(pending)} of {asked} not ready after {options.start_timeout_s:.0f} s: the cluster "
+                f"has {_compute(self.ray.cluster_resources())}, {_compute(self.ray.available_resources())} "
+                "free; "
+                "lower num_workers or the per-worker resources, or raise start_timeout_s for slow model loads"
+            )
 
     def __enter__(self) -> RolloutPool:
         return self
@@ -299,9 +346,13 @@ class RolloutPool:
 
     def _replace_stale(self) -> None:
         """Replaced lazily, when next needed: a pool closed right after an error needs none."""
+        fresh = []
         for n in sorted(self._stale):
             self.actors[n] = self._new_actor()
+            fresh.append(self.actors[n])
         self._stale.clear()
+        if fresh:
+            self._await_ready(fresh)
 
     def _new_actor(self) -> Any:
         actor = self._remote.remote(self.config, self.options.worker_setup)
@@ -352,6 +403,10 @@ def _drain(
             results.put(cause if isinstance(cause, Exception) else error)
     finally:
         results.put(_DONE)
+
+
+def _compute(resources: Mapping[str, float]) -> str:
+    return ", ".join(f"{resources.get(kind, 0):g} {kind}" for kind in ("CPU", "GPU"))
 
 
 def _failed(spec: EpisodeSpec, reason: str) -> Trajectory:

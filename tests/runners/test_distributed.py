@@ -312,3 +312,29 @@ def test_the_train_command_runs_on_ray(ray_cluster, tiny_model_dir, tmp_path):
     (record,) = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert record["iteration"] == 1 and record["episodes"] == 2 and record["failed"] == 0
     assert (out / "checkpoint.pt").exists()
+
+
+def test_a_missing_model_raises_as_it_would_locally(ray_cluster, tmp_path):
+    """An actor that cannot build its players reports the original error (not "worker lost" for
+    every episode), so ``--ray`` fails the way a local run does."""
+    from rlvr.agents.base import PolicyUnavailable
+
+    request = EvalRequest((KUHN,), ("hf:/nonexistent/model",), ("bot:random",), episodes=1)
+    with pytest.raises(PolicyUnavailable, match="/nonexistent/model"):
+        evaluate(request, tmp_path / "local.db", local())
+    with pytest.raises(PolicyUnavailable, match="/nonexistent/model"):
+        evaluate(request, tmp_path / "ray.db", on_ray(1))
+
+
+def test_more_actors_than_the_cluster_can_place_is_an_error_not_a_hang(ray_cluster):
+    from rlvr.agents.base import SamplingParams
+    from rlvr.agents.specs import parse_agent_spec
+    from rlvr.runners.distributed import RolloutPool
+    from rlvr.runners.episodes import EpisodeSpec
+
+    config = WorkerConfig(agents=(parse_agent_spec("bot:random"),), sampling=SamplingParams())
+    with pytest.raises(RuntimeError, match=r"not ready after 2 s: the cluster has 2 CPU"):
+        RolloutPool(config, RayOptions(num_workers=3, start_timeout_s=2))
+    seats = {"player_0": "random", "player_1": "random"}
+    with RolloutPool(config, RayOptions(num_workers=2)) as pool:  # the refused actors were released
+        assert len(dict(pool.stream([EpisodeSpec(TTT, seed, seats) for seed in range(4)]))) == 4
