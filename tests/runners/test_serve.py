@@ -52,7 +52,8 @@ toy_envs.register()
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EnvServer]:
-    with EnvServer(config=ServerConfig(step_timeout_s=0.5)) as running:
+    # Room for every ordinary step on a loaded CI box; the timeout test's env sleeps well past it.
+    with EnvServer(config=ServerConfig(step_timeout_s=2.0)) as running:
         yield running
 
 
@@ -188,7 +189,7 @@ def test_env_crash_is_500_and_closes_the_session(server: EnvServer) -> None:
 
 
 def test_step_timeout_is_504_and_closes_the_session(server: EnvServer, client: httpx.Client) -> None:
-    sid = client.post("/sessions", json={"env_id": SLOW_ID, "kwargs": {"delay": 1.0}}).json()["session_id"]
+    sid = client.post("/sessions", json={"env_id": SLOW_ID, "kwargs": {"delay": 3.0}}).json()["session_id"]
     client.post(f"/sessions/{sid}/reset", json={})
     response = client.post(f"/sessions/{sid}/step", json={"action": "x"})
     assert response.status_code == 504 and _error(response)["type"] == "timeout"
