@@ -10,7 +10,6 @@ import re
 import string
 import subprocess
 import sys
-import time
 from datetime import date
 
 import pytest
@@ -343,11 +342,12 @@ def test_tiny_world_still_has_every_hop_count(tiny: World) -> None:
     assert len(tiny.questions()) == entities  # the default: one per entity
 
 
-def test_question_generation_is_fast(world: World) -> None:
-    fresh = World(world.config)  # nothing cached
-    start = time.perf_counter()
-    fresh.questions(1000, seed=5)
-    assert time.perf_counter() - start < 3.0  # well under a second on a desktop; slack for CI
+def test_question_generation_from_a_fresh_world_is_reproducible(world: World) -> None:
+    """A new ``World`` (nothing cached) generates the same 1,000 questions; speed is measured in
+    ``benchmarks/search_speed.py``, not asserted here."""
+    first = World(world.config).questions(1000, seed=5)
+    assert len(first) == 1000 and len({q.id for q in first}) == 1000
+    assert [q.id for q in World(world.config).questions(1000, seed=5)] == [q.id for q in first]
 
 
 # Files -------------------------------------------------------------------------------------------------
