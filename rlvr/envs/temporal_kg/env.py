@@ -113,13 +113,29 @@ class KGToolEnv(ToolUseEnv):
     """False for answer-only tasks (everything the agent may use is in the observation)."""
 
     def __init__(
-        self, *, max_turns: int, max_results: int, render_mode: str | None, max_action_length: int
+        self,
+        *,
+        store: TKGStore | str | os.PathLike[str] | None,
+        tkg_seed: int,
+        max_turns: int,
+        max_results: int,
+        render_mode: str | None,
+        max_action_length: int,
     ) -> None:
         if max_results < 1:
             raise ValueError("max_turns, max_results and max_action_length must be >= 1")
         self.max_results = max_results
         self._toolbox: ToolBox | None = None
+        self._store_spec, self._tkg_seed = store, tkg_seed
+        self._store: TKGStore | None = store if isinstance(store, TKGStore) else None
         super().__init__(max_turns=max_turns, render_mode=render_mode, max_action_length=max_action_length)
+
+    @property
+    def store(self) -> TKGStore:
+        """The graph, loaded (or generated) on first use, so constructing an env stays cheap."""
+        if self._store is None:
+            self._store = resolve_store(self._store_spec, seed=self._tkg_seed)
+        return self._store
 
     def _clear(self) -> None:
         super()._clear()
@@ -293,6 +309,8 @@ class TemporalKGQAEnv(KGToolEnv):
         max_action_length: int = 16_384,
     ) -> None:
         super().__init__(
+            store=store,
+            tkg_seed=tkg_seed,
             max_turns=max_turns,
             max_results=max_results,
             render_mode=render_mode,
@@ -300,8 +318,6 @@ class TemporalKGQAEnv(KGToolEnv):
         )
         if num_questions < 1:
             raise ValueError("num_questions must be >= 1")
-        self._store_spec, self._tkg_seed = store, tkg_seed
-        self._store: TKGStore | None = store if isinstance(store, TKGStore) else None
         self._questions_spec = questions
         self._generation = (num_questions, question_seed, None if operators is None else tuple(operators))
         self._pool: tuple[KGQuestion, ...] | None = None
@@ -310,12 +326,6 @@ class TemporalKGQAEnv(KGToolEnv):
         self.question: KGQuestion | None = None
 
     # -- data, made on first use (constructing an env stays cheap) ---------------------------------
-
-    @property
-    def store(self) -> TKGStore:
-        if self._store is None:
-            self._store = resolve_store(self._store_spec, seed=self._tkg_seed)
-        return self._store
 
     @property
     def questions(self) -> tuple[KGQuestion, ...]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlvr.envs.search.answers import normalize_answer
-from rlvr.envs.temporal_kg.env import KGToolEnv, parse_answer_list, resolve_store
+from rlvr.envs.temporal_kg.env import KGToolEnv, parse_answer_list
 from rlvr.envs.temporal_kg.store import TKGStore
 from rlvr.envs.temporal_kg.timeutil import Period, day_of, format_day
 from rlvr.envs.temporal_kg.tools import ToolBox
@@ -218,6 +218,8 @@ class TKGForecastEnv(KGToolEnv):
         max_action_length: int = 16_384,
     ) -> None:
         super().__init__(
+            store=store,
+            tkg_seed=tkg_seed,
             max_turns=max_turns,
             max_results=max_results,
             render_mode=render_mode,
@@ -229,8 +231,6 @@ class TKGForecastEnv(KGToolEnv):
             raise ValueError(f"context must be one of {CONTEXTS}")
         if not 0.0 < split_at < 1.0 or context_facts < 1 or min_history < 0:
             raise ValueError("split_at must lie in (0, 1), context_facts >= 1 and min_history >= 0")
-        self._store_spec, self._tkg_seed = store, tkg_seed
-        self._store: TKGStore | None = store if isinstance(store, TKGStore) else None
         self.split, self.split_at, self.min_history = split, split_at, min_history
         self.context, self.context_facts = context, context_facts
         self.tools_enabled = context != "window"
@@ -238,12 +238,6 @@ class TKGForecastEnv(KGToolEnv):
         self._candidates: set[str] | None = None
         self.query: Query | None = None
         self._golds: tuple[str, ...] = ()
-
-    @property
-    def store(self) -> TKGStore:
-        if self._store is None:
-            self._store = resolve_store(self._store_spec, seed=self._tkg_seed)
-        return self._store
 
     @property
     def queries(self) -> tuple[Query, ...]:
