@@ -50,19 +50,14 @@ def load_smollm2() -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def build_trainer(
-    model: Any, tokenizer: Any, out: str, *, steps: int = 2, seeds: range = range(8), **config: Any
-) -> Any:
-    """A ``GRPOTrainer`` with tiny CPU settings; ``config`` overrides any ``GRPOConfig`` field."""
-    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    from trl import GRPOConfig, GRPOTrainer
-
-    settings: dict[str, Any] = {
+def cpu_grpo_settings(out: str, steps: int, max_completion_length: int) -> dict[str, Any]:
+    """``GRPOConfig`` fields for a few steps on a CPU (shared with ``trl_grpo_multiturn.py``)."""
+    return {
         "output_dir": out,
         "max_steps": steps,
         "num_generations": 2,
         "per_device_train_batch_size": 2,
-        "max_completion_length": 8,
+        "max_completion_length": max_completion_length,
         "learning_rate": 1e-6,
         "logging_steps": 1,
         "save_strategy": "no",
@@ -70,12 +65,21 @@ def build_trainer(
         "use_vllm": False,
         "bf16": False,
         "use_cpu": True,
-        # TRL turns activation checkpointing on by default; for 8-token completions it only costs time.
+        # TRL turns activation checkpointing on by default; for short completions it only costs time.
         "gradient_checkpointing": False,
         "dataloader_num_workers": 0,
         "seed": 0,
     }
-    settings.update(config)
+
+
+def build_trainer(
+    model: Any, tokenizer: Any, out: str, *, steps: int = 2, seeds: range = range(8), **config: Any
+) -> Any:
+    """A ``GRPOTrainer`` with tiny CPU settings; ``config`` overrides any ``GRPOConfig`` field."""
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from trl import GRPOConfig, GRPOTrainer
+
+    settings = {**cpu_grpo_settings(out, steps, max_completion_length=8), **config}
     return GRPOTrainer(
         model=model,
         processing_class=tokenizer,

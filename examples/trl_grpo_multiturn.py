@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from trl_grpo import load_smollm2
+from trl_grpo import cpu_grpo_settings, load_smollm2
 
 from rlvr.runners.integrations.trl_rollouts import (
     episode_return_reward,
@@ -60,27 +60,8 @@ def build_trainer(
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     from trl import GRPOConfig, GRPOTrainer
 
-    settings: dict[str, Any] = {
-        "output_dir": out,
-        "max_steps": steps,
-        "num_generations": 2,
-        "per_device_train_batch_size": 2,
-        "max_completion_length": 256,
-        # A cooler policy than TRL's default 1.0: the 135M model's samples stay closer to the format.
-        "temperature": 0.6,
-        "learning_rate": 1e-6,
-        "logging_steps": 1,
-        "save_strategy": "no",
-        "report_to": "none",
-        "use_vllm": False,
-        "bf16": False,
-        "use_cpu": True,
-        # TRL turns activation checkpointing on by default; for short episodes it only costs time.
-        "gradient_checkpointing": False,
-        "dataloader_num_workers": 0,
-        "seed": 0,
-    }
-    settings.update(config)
+    # A cooler policy than TRL's default 1.0: the 135M model's samples stay closer to the format.
+    settings = {**cpu_grpo_settings(out, steps, max_completion_length=256), "temperature": 0.6, **config}
     return GRPOTrainer(
         model=model,
         processing_class=tokenizer,
