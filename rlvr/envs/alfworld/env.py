@@ -14,7 +14,7 @@ from rlvr.envs.alfworld.generate import MAX_GAME, generate_game
 from rlvr.envs.alfworld.grammar import normalize
 from rlvr.envs.alfworld.state import Household
 from rlvr.envs.alfworld.tasks import TASK_TYPES, check_split, check_task_type
-from rlvr.envs.alfworld.texts import NOTHING_HAPPENS
+from rlvr.envs.alfworld.texts import INSTRUCTIONS_HEAD, NOTHING_HAPPENS
 
 ROLE = "agent"
 
@@ -153,16 +153,7 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
             else ""
         )
         return (
-            "You are a robot in a household, in a text game (ALFWorld). Each game is one room and one "
-            "task: put an object somewhere, possibly after cleaning, heating or cooling it, put two "
-            "objects somewhere, or examine an object under a lamp.\n\n"
-            "Reply with exactly one command per turn:\n"
-            "  look | inventory | go to {receptacle} | open {receptacle} | close {receptacle}\n"
-            "  take {object} from {receptacle} | move {object} to {receptacle}\n"
-            "  heat {object} with {microwave} | clean {object} with {sinkbasin} | cool {object} with "
-            "{fridge}\n"
-            "  use {lamp} | slice {object} with {knife} | examine {something} | help\n\n"
-            'Use the names exactly as you see them ("cabinet 3", "apple 1"). You must go to a receptacle '
+            f"{INSTRUCTIONS_HEAD}You must go to a receptacle "
             "before you use it or anything in it, you carry one object at a time, and closed receptacles "
             'must be opened first. A command that is impossible now is answered "Nothing happens." '
             f"The task is done as soon as its goal holds; you have {self.max_steps} commands.{repeat}"

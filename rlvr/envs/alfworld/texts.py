@@ -12,6 +12,21 @@ from collections.abc import Iterable
 from rlvr.envs.alfworld.state import Household, Receptacle, Thing
 
 NOTHING_HAPPENS = "Nothing happens."
+
+INSTRUCTIONS_HEAD = (
+    "You are a robot in a household, in a text game (ALFWorld). Each game is one room and one "
+    "task: put an object somewhere, possibly after cleaning, heating or cooling it, put two "
+    "objects somewhere, or examine an object under a lamp.\n\n"
+    "Reply with exactly one command per turn:\n"
+    "  look | inventory | go to {receptacle} | open {receptacle} | close {receptacle}\n"
+    "  take {object} from {receptacle} | move {object} to {receptacle}\n"
+    "  heat {object} with {microwave} | clean {object} with {sinkbasin} | cool {object} with "
+    "{fridge}\n"
+    "  use {lamp} | slice {object} with {knife} | examine {something} | help\n\n"
+    'Use the names exactly as you see them ("cabinet 3", "apple 1"). '
+)
+"""The task and the command grammar, the same for the native engine and the TextWorld adapter; each
+env appends the rules its engine enforces and the step budget."""
 WELCOME = "-= Welcome to TextWorld, ALFRED! =-"
 
 HELP = """

@@ -32,6 +32,7 @@ import gymnasium
 from rlvr.core.game import GameOverError
 from rlvr.core.spaces import DEFAULT_MAX_LENGTH, UnicodeText
 from rlvr.envs.alfworld.tasks import TASK_TYPES  # ALFWorld numbers them 1 to 6 in this order
+from rlvr.envs.alfworld.texts import INSTRUCTIONS_HEAD
 
 ROLE = "agent"
 TEXTWORLD_HINT = "pip install textworld  (or: pip install 'rlvr-gym[textworld]')"
@@ -535,16 +536,7 @@ class ALFWorldTWEnv(TextWorldBackedEnv):
     def _instructions(self) -> str:
         repeat = " Repeating your previous command ends the episode unsolved." if self.stop_on_repeat else ""
         return (
-            "You are a robot in a household, in a text game (ALFWorld). Each game is one room and one "
-            "task: put an object somewhere, possibly after cleaning, heating or cooling it, put two "
-            "objects somewhere, or examine an object under a lamp.\n\n"
-            "Reply with exactly one command per turn:\n"
-            "  look | inventory | go to {receptacle} | open {receptacle} | close {receptacle}\n"
-            "  take {object} from {receptacle} | move {object} to {receptacle}\n"
-            "  heat {object} with {microwave} | clean {object} with {sinkbasin} | cool {object} with "
-            "{fridge}\n"
-            "  use {lamp} | slice {object} with {knife} | examine {something} | help\n\n"
-            'Use the names exactly as you see them ("cabinet 3", "apple 1"). A command that is not '
+            f"{INSTRUCTIONS_HEAD}A command that is not "
             'possible now is answered "Nothing happens." '
             f"The task is done as soon as its goal holds; you have {self.max_steps} commands.{repeat}"
         )
