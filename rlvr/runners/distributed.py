@@ -132,10 +132,7 @@ class RolloutWorker:
         )
         self.players = _build_players(config.agents, options, {})
         for name, fields in config.player_options.items():
-            player = self.players.get(name)
-            if not isinstance(player, Player):
-                raise ValueError(f"player_options name {name!r}, which is not a model or scripted policy")
-            self.players[name] = dataclasses.replace(player, **fields)
+            self.players[name] = _with_fields(self.players, name, "player_options", **fields)
 
     def check(self) -> None:
         """Raise what building the players raised, if anything (the pool calls it once per actor)."""
@@ -166,10 +163,7 @@ class RolloutWorker:
         self.check()
         players = dict(self.players)
         for name, params in (sampling or {}).items():
-            player = players.get(name)
-            if not isinstance(player, Player):
-                raise ValueError(f"sampling names {name!r}, which is not a model or scripted policy")
-            players[name] = dataclasses.replace(player, sampling=params)
+            players[name] = _with_fields(players, name, "sampling", sampling=params)
         index_of = {id(spec): index for index, spec in indexed}
         runner = Runner(players, max_episodes=self.max_episodes)
         loop = asyncio.new_event_loop()
@@ -241,7 +235,7 @@ class RolloutPool:
         self._remote = self.ray.remote(**resources)(RolloutWorker)
         self._weights: dict[str, Any] = {}
         """The latest weights pushed per agent name (object refs), for replacement actors."""
-        self.actors: list[Any] = [self._new_actor() for _ in range(options.num_workers)]
+        self.actors = [self._new_actor() for _ in range(options.num_workers)]
         self._stale: set[int] = set()
         """Slots whose actor was lost or stopped mid-shard, replaced at the next ``stream``."""
         self._await_ready(self.actors)
@@ -403,6 +397,14 @@ def _drain(
             results.put(cause if isinstance(cause, Exception) else error)
     finally:
         results.put(_DONE)
+
+
+def _with_fields(players: Mapping[str, Any], name: str, what: str, **fields: Any) -> Player:
+    """``players[name]`` with ``fields`` replaced; only a ``Player`` (a policy, not a bot) has them."""
+    player = players.get(name)
+    if not isinstance(player, Player):
+        raise ValueError(f"{what} names {name!r}, which is not a model or scripted policy")
+    return dataclasses.replace(player, **fields)
 
 
 def _compute(resources: Mapping[str, float]) -> str:
