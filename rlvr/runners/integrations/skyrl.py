@@ -22,6 +22,7 @@ from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 from rlvr.agents.conversation import Conversation
 from rlvr.agents.extraction import extractor_for
 from rlvr.core.registry import make
+from rlvr.runners.integrations.tasks import EnvTask
 
 SKYRL_ENV_CLASS = "rlvr"
 """The ``env_class`` our rows carry and ``register_skyrl_env`` registers by default."""
@@ -63,14 +64,8 @@ class RlvrTextEnv(BaseTextEnv):
     ) -> None:
         super().__init__()
         config = dict(env_config or {})
-        row = dict(extras or {})
-        fields = ("env_id", "seed", "env_kwargs")
-        task = {**dict(row.get("extra_info") or {}), **{key: row[key] for key in fields if key in row}}
-        if "env_id" not in task or "seed" not in task:
-            raise ValueError("a SkyRL row for an rlvr env needs env_id and seed (see skyrl_rows)")
-        self.env_id = str(task["env_id"])
-        self.seed = int(task["seed"])
-        self.env_kwargs = dict(task.get("env_kwargs") or {})
+        task = EnvTask.from_row(extras or {}, source="a SkyRL", rows_helper="skyrl_rows")
+        self.env_id, self.seed, self.env_kwargs = task.env_id, task.seed, task.env_kwargs
         self.max_turns = int(config.get("max_turns", 10_000))
         self.instructions = bool(config.get("instructions", True) if instructions is None else instructions)
         self.extract = extractor_for(self.env_id)

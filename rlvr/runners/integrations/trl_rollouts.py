@@ -45,6 +45,7 @@ from rlvr.agents.conversation import validate_few_shot
 from rlvr.agents.extraction import ActionExtractor, extractor_for
 from rlvr.core.records import Message
 from rlvr.core.registry import make
+from rlvr.runners.integrations.tasks import EnvTask
 from rlvr.runners.integrations.trl import first_prompt
 
 TASK_KEY = "rlvr_task"
@@ -58,21 +59,8 @@ Generate = Callable[[list[list[int]], int], list[Reply]]
 """(token-id contexts, max new tokens) -> one ``Reply`` per context."""
 
 
-@dataclass(frozen=True)
-class Task:
-    """Which episode a prompt row stands for."""
-
-    env_id: str
-    seed: int
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps({"env_id": self.env_id, "seed": self.seed, "env_kwargs": self.env_kwargs})
-
-    @classmethod
-    def from_json(cls, text: str) -> Task:
-        data = json.loads(text)
-        return cls(str(data["env_id"]), int(data["seed"]), dict(data.get("env_kwargs") or {}))
+Task = EnvTask
+"""Which episode a prompt row stands for (``EnvTask``)."""
 
 
 def task_prompt(task: Task, *, instructions: bool = True, few_shot: Sequence[Message] = ()) -> list[Message]:

@@ -30,7 +30,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import uuid4
@@ -39,6 +39,7 @@ from rlvr.agents.conversation import Conversation
 from rlvr.agents.extraction import extractor_for
 from rlvr.core.records import Message
 from rlvr.core.registry import make
+from rlvr.runners.integrations.tasks import EnvTask
 
 VERL_AGENT_NAME = "rlvr_agent"
 """The ``agent_name`` our rows carry and ``RlvrAgentLoop`` is registered under."""
@@ -56,26 +57,8 @@ TokenState = tuple[list[int], list[int], list[float] | None]
 # --- dataset rows ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RlvrTask:
-    """Which episode a row asks for."""
-
-    env_id: str
-    seed: int
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> RlvrTask:
-        """Read ``env_id``, ``seed``, ``env_kwargs`` (dict or JSON text) from the row or its ``extra_info``;
-        top-level fields win, as in the SkyRL adapter."""
-        fields = ("env_id", "seed", "env_kwargs")
-        task = {**dict(row.get("extra_info") or {}), **{key: row[key] for key in fields if key in row}}
-        if "env_id" not in task or "seed" not in task:
-            raise ValueError("a verl row for an rlvr env needs env_id and seed (see verl_rows)")
-        env_kwargs = task.get("env_kwargs") or {}
-        if isinstance(env_kwargs, str):
-            env_kwargs = json.loads(env_kwargs)
-        return cls(str(task["env_id"]), int(task["seed"]), dict(env_kwargs))
+RlvrTask = EnvTask
+"""The episode a verl row asks for (``EnvTask``; rows carry it at the top level and in ``extra_info``)."""
 
 
 def verl_rows(
@@ -441,7 +424,7 @@ def _define_agent_loop() -> type:
             self.response_length = int(self.rollout_config.response_length)
 
         async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
-            task = RlvrTask.from_row(kwargs)
+            task = RlvrTask.from_row(kwargs, source="a verl", rows_helper="verl_rows")
             request_id = uuid4().hex  # one id per episode: the server keeps its prefix cache warm
             timing = {"generate_sequences": 0.0, "num_preempted": 0}
 
